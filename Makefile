@@ -1,0 +1,36 @@
+# Two commands: `make demo` and `make test`. Both create .venv and install what they need.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(BIN)/policylang check policies/retail.policy
+	$(BIN)/policylang test policies/retail.test.yaml
+	@for f in policies/examples/*.json; do \
+	  echo "== $$f"; \
+	  $(BIN)/policylang eval policies/retail.policy --facts $$f || exit $$?; \
+	done
+
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check policylang engine tests
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python tests/perf/bench_eval.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
