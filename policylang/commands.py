@@ -1,0 +1,205 @@
+"""The work behind each `policylang` subcommand.
+
+Input: parsed arguments. Output: text on stdout/stderr and an exit code.
+Every user error becomes a message naming the file and place; I/O errors
+exit 2, a wrong policy or input exits 1.
+Must not: contain language semantics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from policylang.diagnostics import Diagnostic, has_errors
+from policylang.inputs import InputError, parse_json_object, read_text
+from policylang.pipeline import LoadResult, load_file
+from policylang.render import files_json, group_by_file, render_all_text, summary_line
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(message.rstrip("\n") + "\n")
+
+
+def _load(path: str) -> LoadResult | None:
+    """Load a policy, or say why the file itself cannot be read (then None)."""
+    try:
+        return load_file(path)
+    except (OSError, UnicodeDecodeError) as error:
+        _err(f"{path}: cannot read the policy file: {_os_reason(error)}")
+        return None
+
+
+def _os_reason(error: Exception) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    return str(error)
+
+
+# -- check --------------------------------------------------------------------
+
+def run_check(args: argparse.Namespace) -> int:
+    groups: list[tuple[str, list[Diagnostic]]] = []
+    texts: list[str] = []
+    io_failed = False
+    for path in args.files:
+        result = _load(path)
+        if result is None:
+            io_failed = True
+            continue
+        file_groups = group_by_file(path, result.diagnostics)
+        groups.extend(file_groups)
+        if args.format == "text":
+            texts.append(_check_text(path, result))
+    if args.format == "json":
+        print(json.dumps(files_json(groups), ensure_ascii=False, indent=2))
+    elif texts:
+        print("\n\n".join(texts))
+    if io_failed:
+        return EXIT_USAGE
+    return EXIT_INVALID if any(has_errors(found) for _, found in groups) else EXIT_OK
+
+
+def _check_text(path: str, result: LoadResult) -> str:
+    if not result.diagnostics:
+        return f"{path}: ok"
+    body = render_all_text(result.diagnostics, result.sources)
+    return f"{body}\n\n{path}: {summary_line(result.diagnostics)}"
+
+
+# -- eval -----------------------------------------------------------------------
+
+def run_eval(args: argparse.Namespace) -> int:
+    from engine.api import compile_checked
+    from engine.compile import ParamError
+    from engine.facts import FactsError
+
+    result = _load(args.policy)
+    if result is None:
+        return EXIT_USAGE
+    if result.checked is None:
+        _err(render_all_text(result.diagnostics, result.sources))
+        _err(f"{args.policy}: {summary_line(result.diagnostics)}; nothing was evaluated")
+        return EXIT_INVALID
+    try:
+        facts = parse_json_object(read_text(args.facts), _facts_name(args.facts))
+        params = _params(args.param)
+    except OSError as error:
+        _err(f"{args.facts}: cannot read the facts file: {_os_reason(error)}")
+        return EXIT_USAGE
+    except (InputError, ValueError) as error:
+        _err(str(error))
+        return EXIT_INVALID
+    policy = compile_checked(result.checked)
+    try:
+        decision = policy.evaluate(facts, params=params)
+        explanation = policy.explain(facts, params=params) if args.explain else None
+    except (FactsError, ParamError) as error:
+        _err(f"{_facts_name(args.facts)}: {error}")
+        return EXIT_INVALID
+    if args.format == "json":
+        out: dict[str, Any] = decision.to_json()
+        if explanation is not None:
+            out["explain"] = explanation.to_json()
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        print(render_decision_text(decision))
+        if explanation is not None:
+            print()
+            print(explanation.to_text())
+    return EXIT_OK
+
+
+def _facts_name(path: str) -> str:
+    return "<stdin>" if path == "-" else path
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--param {pair!r}: write NAME=VALUE, e.g. --param \"letter_day=5 "
+                             "days\"")
+        params[name.strip()] = value.strip()
+    return params
+
+
+def render_decision_text(decision: Any) -> str:
+    """A decision for people: the ordered actions with their rules, then the rest."""
+    lines = [f"{decision.policy} {decision.version or ''}".rstrip()]
+    if not decision.actions:
+        lines.append("actions: none")
+    else:
+        lines.append("actions:")
+        width = max(len(_action_words(a)) for a in decision.actions)
+        for index, action in enumerate(decision.actions, 1):
+            lines.append(f"  {index}. {_action_words(action):<{width}}  stage {action.stage}"
+                         f"  rules: {', '.join(action.rules)}")
+    for item in decision.suppressed:
+        lines.append(f"suppressed: {_action_words(item)} by {item.by} "
+                     f"(produced by {', '.join(item.rules)})")
+    lines.append("matched: " + (", ".join(decision.matched) or "none"))
+    if decision.stopped_by:
+        lines.append(f"stopped by final rule: {decision.stopped_by}")
+    return "\n".join(lines)
+
+
+def _action_words(action: Any) -> str:
+    words = f"{action.verb} {action.target}"
+    return f"{words} using {action.using}" if action.using else words
+
+
+# -- test -------------------------------------------------------------------------
+
+def run_test(args: argparse.Namespace) -> int:
+    from engine.tester import run_test_paths
+
+    return run_test_paths(args.paths, sys.stdout)
+
+
+# -- fmt ----------------------------------------------------------------------------
+
+def run_fmt(args: argparse.Namespace) -> int:
+    from policylang.formatter import format_text
+
+    status = EXIT_OK
+    for path in args.files:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            _err(f"{path}: cannot read: {_os_reason(error)}")
+            status = EXIT_USAGE
+            continue
+        result = format_text(text, path)
+        if result.text is None:
+            sources = {path: _source(path, text)}
+            _err(render_all_text(result.diagnostics, sources))
+            _err(f"{path}: not formatted: fix the syntax errors first")
+            status = max(status, EXIT_INVALID)
+        elif result.text != text:
+            if args.check:
+                print(f"{path}: would be reformatted")
+                status = max(status, EXIT_INVALID)
+            else:
+                _write_atomically(Path(path), result.text)
+                print(f"{path}: formatted")
+    return status
+
+
+def _source(path: str, text: str) -> Any:
+    from policylang.source import SourceFile
+
+    return SourceFile(path, text)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write beside the file, then rename: a crash never leaves half a policy."""
+    temporary = path.with_name(f".{path.name}.fmt-tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)

@@ -1,0 +1,39 @@
+"""Reading user input files (facts JSON) with errors that name the place.
+
+Input: a path or `-`. Output: the parsed value, or an `InputError` whose
+message gives the file, line and column and what is wrong. JSON numbers
+are read as `Decimal`, never float, so money stays exact.
+Must not: print or exit.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+
+class InputError(Exception):
+    """Bad user input (exit 1): malformed JSON, wrong shape."""
+
+
+def read_text(path: str) -> str:
+    """The text of a file, or standard input for `-` (OSError is an I/O error, exit 2)."""
+    if path == "-":
+        return sys.stdin.read()
+    return Path(path).read_text(encoding="utf-8")
+
+
+def parse_json_object(text: str, name: str) -> dict[str, Any]:
+    """A JSON object from text; numbers as Decimal."""
+    try:
+        value = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{name}:{error.lineno}:{error.colno}: not valid JSON: "
+                         f"{error.msg.lower()}") from None
+    if not isinstance(value, dict):
+        raise InputError(f"{name}: expected a JSON object of facts such as "
+                         f'{{"overdue": 7}}, found {type(value).__name__}')
+    return value
