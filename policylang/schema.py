@@ -25,6 +25,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from policylang.diagnostics import Diagnostic, Label, diagnostic, has_errors, sort_key
+from policylang.keywords import KEYWORDS
 from policylang.schema_model import ActionDef, ActionPattern, FactDef, FactType, HistorySpec, Schema
 from policylang.source import NO_SPAN, SourceFile, Span
 
@@ -135,6 +136,17 @@ def _suggest(word: str, choices: Iterable[str]) -> str | None:
     return f'did you mean "{close[0]}"?' if close else None
 
 
+def _usable(text: str) -> bool:
+    """A name a policy can write: an identifier that is not a keyword."""
+    return bool(_IDENT.fullmatch(text)) and text not in KEYWORDS
+
+
+def _name_hint(text: str | None) -> str:
+    if text in KEYWORDS:
+        return f'"{text}" is a word of the policy language; choose another name'
+    return _NAME_HINT
+
+
 def _describe(node: Node) -> str:
     if isinstance(node, MappingNode):
         return "a mapping"
@@ -233,10 +245,10 @@ class _Checker:
                            _suggest(name, allowed) or "the keys allowed are " + ", ".join(allowed))
 
     def check_name(self, key: Node, what: str, code: str) -> bool:
-        if _IDENT.fullmatch(key.value):
+        if _usable(key.value):
             return True
         self.error(code, key, f'{what} name "{key.value}" is not a name a policy can use',
-                   _NAME_HINT)
+                   _name_hint(key.value))
         return False
 
     def text_field(self, fields: Fields, key: str, owner: str, code: str) -> str | None:
@@ -258,9 +270,9 @@ class _Checker:
         seen: dict[str, Node] = {}
         for item in node.value:
             text = _text(item)
-            if text is None or not _IDENT.fullmatch(text):
+            if text is None or not _usable(text):
                 self.error(code, item, f"{what} hold {_describe(item)}, which is not a name",
-                           _NAME_HINT)
+                           _name_hint(text))
             elif text in seen:
                 self.twice(item, seen[text], f'"{text}" is declared twice in {what}')
             else:

@@ -533,3 +533,23 @@ def test_docs_schema_examples_give_the_errors_they_state(text: str) -> None:
     expected = re.match(r"# expect: ([\w ]+)\n", text)
     result = parse_schema(text, "docs/schema.md")
     assert [d.code for d in result.diagnostics] == (expected.group(1).split() if expected else [])
+
+
+def test_keywords_match_the_grammar() -> None:
+    """Every identifier-like keyword of the grammar is reserved, and nothing else."""
+    from policylang.keywords import KEYWORDS
+    from policylang.parser import _lark
+
+    words = set()
+    for terminal in _lark().terminals:
+        pattern = terminal.pattern
+        if pattern.type == "str" and pattern.value.isidentifier():
+            words.add(pattern.value)
+    words |= {"day", "days", "week", "weeks"}   # DURATION_UNIT is one regex terminal
+    assert words == KEYWORDS
+
+
+def test_a_keyword_cannot_name_a_fact() -> None:
+    result = parse_schema("facts:\n  and: {type: bool}\nactions: {}\n", "k.yaml")
+    (d,) = result.diagnostics
+    assert "word of the policy language" in d.hint
