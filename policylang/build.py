@@ -25,6 +25,14 @@ Tree = lark.Tree
 Token = lark.Token
 
 
+class BuildError(Exception):
+    """A statement that parses but cannot mean anything (`priority 1.5`, `-true`)."""
+
+    def __init__(self, span: Span, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.span, self.message, self.hint = span, message, hint
+
+
 def build_statement(tree: Tree, shift: Shift) -> nodes.Statement:
     """Build the statement node for a parsed statement tree."""
     return _Builder(shift).build(tree)
@@ -109,13 +117,20 @@ class _Builder:
             name = self.ident(name_tok)
             label = unquote(label_tok) if label_tok is not None else None
             if priority_tree is not None:
-                value = int(priority_tree.children[0])
-                priority = -value if priority_tree.data == "negative_priority" else value
+                priority = self._priority(priority_tree)
             final = final_tok is not None
         return nodes.Rule(name=name, label=label, priority=priority, final=final,
                           condition=self.build(condition),
                           actions=tuple(self.build(a) for a in actions.children),
                           span=self.span(tree))
+
+    def _priority(self, tree: Tree) -> int:
+        token = tree.children[0]
+        value = Decimal(str(token))
+        if value != value.to_integral_value():
+            raise BuildError(self.span(token), f"priority {token} is not a whole number",
+                             f"use a whole number such as {int(value)}")
+        return -int(value) if tree.data == "negative_priority" else int(value)
 
     def _action(self, tree: Tree) -> nodes.ActionRef:
         verb, target, using = tree.children
@@ -223,4 +238,5 @@ class _Builder:
             return nodes.Duration(amount=-literal.amount, unit=literal.unit, span=span)
         if isinstance(literal, nodes.Money):
             return nodes.Money(amount=-literal.amount, currency=literal.currency, span=span)
-        return literal
+        raise BuildError(span, "a minus sign only goes before a number, an amount or a duration",
+                         "remove the `-`")

@@ -165,7 +165,10 @@ class _Typer:
                                did_you_mean(text, expected_enum.values))
         known = [*self.decls.lets, *self.decls.params, *self.schema.facts]
         return self.report("E301", expr, f"`{text}` is not a fact, let or param",
-                           did_you_mean(text, known) or _enum_owner_hint(text, self.schema))
+                           _enum_owner_hint(text, self.schema) or did_you_mean(text, known))
+
+    def _declared(self, text: str) -> bool:
+        return text in self.decls.lets or text in self.decls.params or text in self.schema.facts
 
     def _resolved(self, expr: nodes.Name, kind: NameKind, result: Type) -> Type:
         if not result.is_error:
@@ -190,7 +193,8 @@ class _Typer:
         result = arith_result(expr.op, left, right)
         if result is not None:
             return result
-        if left.kind is right.kind is TypeKind.MONEY:
+        if (expr.op in (nodes.ArithOp.ADD, nodes.ArithOp.SUB, nodes.ArithOp.DIV)
+                and left.kind is right.kind is TypeKind.MONEY):
             return self.report("E204", expr, f"cannot combine {left} with {right}",
                                "convert both amounts to one currency")
         return self.report("E203", expr,
@@ -198,10 +202,16 @@ class _Typer:
                            _arith_hint(expr.op, left, right))
 
     def _compare(self, expr: nodes.Compare) -> Type:
-        left = self.expr(expr.left)
-        right = self.expr(expr.right, expected_enum=_enum_or_none(left))
-        if isinstance(expr.left, nodes.Name) and right.kind is TypeKind.ENUM and left.is_error:
-            return ERROR
+        if isinstance(expr.left, nodes.Name) and not self._declared(expr.left.text):
+            right = self.expr(expr.right)      # `lost == contact_status`: the enum decides
+            if right.is_error:
+                return ERROR
+            left = self.expr(expr.left, expected_enum=_enum_or_none(right))
+        else:
+            left = self.expr(expr.left)
+            if left.is_error and isinstance(expr.right, nodes.Name):
+                return ERROR     # a bare name beside an error may be an enum value: say nothing
+            right = self.expr(expr.right, expected_enum=_enum_or_none(left))
         if left.is_error or right.is_error:
             return ERROR
         if not self._same_type(expr, left, expr.left, right, expr.right):
@@ -219,7 +229,7 @@ class _Typer:
         kinds = {left.kind, right.kind}
         if kinds == {TypeKind.DAYS, TypeKind.NUMBER}:
             number = right_expr if right.kind is TypeKind.NUMBER else left_expr
-            hint = (f"did you mean {number.value} days?"
+            hint = (f"did you mean {_days_words(number.value)}?"
                     if isinstance(number, nodes.Number) else "compare durations with durations")
             self.report("E202", where, f"a duration is compared with a bare number "
                         f"({_article(left)} vs {_article(right)})", hint)
@@ -234,18 +244,26 @@ class _Typer:
 
     def _between(self, expr: nodes.Between) -> Type:
         subject = self.expr(expr.subject)
-        low, high = self.expr(expr.low), self.expr(expr.high)
-        if ERROR in (subject, low, high):
+        if subject.is_error:
             return ERROR
         if not subject.ordered:
             return self.report("E207", expr, f"`between` needs values with an order; "
-                               f"this is {_article(subject)}")
+                               f"this is {_article(subject)}",
+                               "use `in {...}` to test for a set of values")
+        low, high = self.expr(expr.low), self.expr(expr.high)
+        if ERROR in (low, high):
+            return ERROR
         ok = self._same_type(expr.low, subject, expr.subject, low, expr.low)
         ok = self._same_type(expr.high, subject, expr.subject, high, expr.high) and ok
         return BOOL if ok else ERROR
 
     def _inset(self, expr: nodes.InSet) -> Type:
         subject = self.expr(expr.subject)
+        if subject.is_error:
+            for item in expr.items:
+                if not isinstance(item, nodes.Name):
+                    self.expr(item)
+            return ERROR
         items = [self.expr(item, expected_enum=_enum_or_none(subject)) for item in expr.items]
         if subject.is_error or any(i.is_error for i in items):
             return ERROR
@@ -272,6 +290,10 @@ class _Typer:
                             f"this is {_article(result)}", _compare_hint(operand, result))
                 ok = False
         return BOOL if ok and ERROR not in results else ERROR
+
+
+def _days_words(amount: object) -> str:
+    return f"{amount} day" if str(amount) == "1" else f"{amount} days"
 
 
 def _enum_or_none(kind: Type) -> Type | None:

@@ -8,14 +8,17 @@ to `checker.py`. Must not: type expressions.
 
 from __future__ import annotations
 
+from decimal import ROUND_FLOOR
+
 import attrs
 
 from policylang import nodes
 from policylang.checked import ParamInfo, Value, literal_value
 from policylang.diagnostics import Diagnostic, Label, diagnostic
+from policylang.keywords import KEYWORDS
 from policylang.schema_model import Schema
 from policylang.suggest import did_you_mean
-from policylang.typesys import BOOL, DAYS, NUMBER, STRING, Type, money
+from policylang.typesys import BOOL, DAYS, ERROR, NUMBER, STRING, Type, money
 
 
 @attrs.define
@@ -35,6 +38,8 @@ class Declarations:
 def read_header(policy: nodes.Policy, file: str) -> Declarations:
     """Find the header and the schema line; report them missing or misplaced."""
     decls = Declarations()
+    first = policy.statements[0] if policy.statements else None
+    headless = not isinstance(first, nodes.Header | nodes.GuardHeader)
     for index, statement in enumerate(policy.statements):
         match statement:
             case nodes.Header() | nodes.GuardHeader():
@@ -43,6 +48,8 @@ def read_header(policy: nodes.Policy, file: str) -> Declarations:
                 else:
                     decls.header = statement
             case nodes.SchemaDecl():
+                if headless and index == 0:
+                    continue          # the missing policy line is the one error here
                 if decls.schema is not None or decls.header is None or index != 1:
                     decls.diagnostics.append(_misplaced(statement, "the schema line", file))
                 else:
@@ -52,13 +59,16 @@ def read_header(policy: nodes.Policy, file: str) -> Declarations:
                     decls.diagnostics.append(_misplaced(statement, "the guards line", file))
                 else:
                     decls.guards = statement
-    if decls.header is None or decls.schema is None:
-        first = policy.statements[0].span if policy.statements else policy.span
-        missing = "`policy NAME`" if decls.header is None else '`schema "PATH"`'
+    if decls.header is None:
         decls.diagnostics.append(diagnostic(
-            "E104", first, f"the file must start with {missing}",
+            "E104", first.span if first else policy.span,
+            "the file must start with `policy NAME`",
             'begin with `policy my_policy version "1"` and then `schema "my.schema.yaml"`',
             file=file))
+    elif decls.schema is None:
+        decls.diagnostics.append(diagnostic(
+            "E104", decls.header.span, 'the policy line must be followed by `schema "PATH"`',
+            'add a line such as `schema "collection.schema.yaml"` right after it', file=file))
     return decls
 
 
@@ -73,6 +83,7 @@ def collect(policy: nodes.Policy, schema: Schema, decls: Declarations, file: str
     rule_names: dict[str, nodes.Ident] = {}
     taken: dict[str, nodes.Ident] = {}
     for statement in policy.statements:
+        _check_not_keyword(statement, decls, file)
         match statement:
             case nodes.Param(name=name):
                 if _claim(name, taken, schema, decls, file):
@@ -87,8 +98,32 @@ def collect(policy: nodes.Policy, schema: Schema, decls: Declarations, file: str
             case nodes.Assert(expect=nodes.ExpectAction(action=action)):
                 _check_action(action, schema, decls, file)
                 decls.asserts.append(statement)
+                decls.diagnostics.append(_not_proved(statement, file))
             case nodes.Assert() | nodes.AssertMonotone():
                 decls.asserts.append(statement)
+                decls.diagnostics.append(_not_proved(statement, file))
+            case nodes.GuardsDecl() | nodes.GuardHeader():
+                decls.diagnostics.append(diagnostic(
+                    "E112", statement.span, "guards are not applied by this version of policylang",
+                    "remove the line: a policy must never run believing a guard protects it",
+                    file=file))
+
+
+def _not_proved(statement: nodes.Assert | nodes.AssertMonotone, file: str) -> Diagnostic:
+    return diagnostic("W109", statement.span,
+                      "this assertion is checked for names and types but not yet proved",
+                      "proof comes with the analyser; until then test the promise in a "
+                      "*.test.yaml file", file=file)
+
+
+def _check_not_keyword(statement: nodes.Statement, decls: Declarations, file: str) -> None:
+    if not isinstance(statement, nodes.Param | nodes.Let):
+        return                  # rule names are never read inside expressions
+    name = statement.name
+    if name.text in KEYWORDS:
+        decls.diagnostics.append(diagnostic(
+            "E110", name.span, f"`{name.text}` is a word of the policy language, not a name",
+            "choose another name", file=file))
 
 
 def _claim(name: nodes.Ident, taken: dict[str, nodes.Ident], schema: Schema,
@@ -199,9 +234,12 @@ def literal_type(literal: nodes.Literal, schema: Schema, diagnostics: list[Diagn
         case nodes.Duration(amount=amount, unit=unit):
             days = amount * 7 if unit is nodes.DurationUnit.WEEK else amount
             if days != days.to_integral_value():
+                written = f"{amount} weeks is {days} days" if unit is nodes.DurationUnit.WEEK \
+                    else f"{days} days"
+                low = int(days.to_integral_value(rounding=ROUND_FLOOR))
                 diagnostics.append(diagnostic(
-                    "E208", literal.span, f"{days} days is not a whole number of days",
-                    f"use {days.to_integral_value()} days", file=file))
+                    "E208", literal.span, f"{written}, which is not a whole number of days",
+                    f"use {low} days or {low + 1} days", file=file))
             return DAYS
         case nodes.Money(currency=currency):
             if currency not in schema.currencies:
@@ -211,6 +249,7 @@ def literal_type(literal: nodes.Literal, schema: Schema, diagnostics: list[Diagn
                     did_you_mean(currency, known) or
                     ("amounts here are in " + ", ".join(known) if known else None),
                     file=file))
+                return ERROR        # reported once; whatever uses it says nothing more
             return money(currency)
         case nodes.String():
             return STRING

@@ -69,6 +69,9 @@ CODES: Mapping[str, Code] = _codes(
     ("E107", S, "an unknown unit after a number"),
     ("E108", S, "a header line in the wrong place or given twice"),
     ("W109", S, "a construct accepted but not yet acted upon"),
+    ("E110", S, "a keyword of the language used as a name"),
+    ("E111", S, "a number or sign where the grammar needs something else"),
+    ("E112", S, "guards, which this version cannot apply yet"),
     # type
     ("E201", T, "the two sides of a comparison have different types"),
     ("E202", T, "a duration compared with a bare number"),

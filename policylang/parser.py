@@ -53,11 +53,25 @@ def _collect_comment(token: lark.Token) -> lark.Token:
     return token
 
 
+class _WholeWords:
+    """Lets the contextual lexer always see whole names and arrows.
+
+    Without this, a state that expects `and` would read `andrew` as `and` +
+    `rew`, and a state that expects `-` would read `->` as `-` + `>`. With
+    NAME and the arrow always acceptable, the longest match wins and the
+    parser reports the real word where it does not belong."""
+
+    always_accept = ("NAME", "_ARROW")
+
+    def process(self, stream: Iterator[lark.Token]) -> Iterator[lark.Token]:
+        return stream
+
+
 @cache
 def _lark() -> lark.Lark:
     return lark.Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", start="statement",
                      propagate_positions=True, maybe_placeholders=True,
-                     lexer_callbacks={"COMMENT": _collect_comment})
+                     lexer_callbacks={"COMMENT": _collect_comment}, postlex=_WholeWords())
 
 
 def parse(source: SourceFile) -> ParseResult:
@@ -146,7 +160,11 @@ def _parse_chunk(source: SourceFile, chunk: Chunk) -> tuple[
         return None, _shift_comments(source, chunk, found), _syntax_error(source, chunk, error)
     finally:
         _comments.sink = None
-    statement = build.build_statement(tree, _Shift(source, chunk))
+    try:
+        statement = build.build_statement(tree, _Shift(source, chunk))
+    except build.BuildError as error:
+        problem = diagnostic("E111", error.span, error.message, error.hint, file=source.name)
+        return None, _shift_comments(source, chunk, found), problem
     return statement, _shift_comments(source, chunk, found), None
 
 
@@ -173,7 +191,7 @@ def _shift_comments(source: SourceFile, chunk: Chunk,
 _WORDS = {
     "NAME": "a name", "NUMBER": "a number", "STRING": 'a quoted "string"',
     "COMP_OP": "a comparison such as >=", "DURATION_UNIT": "day or days",
-    "FINAL": "final", "$END": "the end of the statement",
+    "FINAL": "`final`", "_ARROW": "`->`", "$END": "the end of the statement",
 }
 
 
@@ -187,8 +205,18 @@ def _describe(terminal: str) -> str:
     return f"`{pattern.value}`"
 
 
+_FIRST = ("`->`", "a comparison such as >=", "`and`", "`or`", "`:`", "`,`", "a name",
+          "a number")
+_FULL_WIDTH = {"：": ":", "，": ",", "≥": ">=", "≤": "<=", "（": "(", "）": ")", "＝": "=",
+               "“": '"', "”": '"', "！": "!", "－": "-", "＞": ">", "＜": "<", "％": "%"}
+
+
+def _rank(word: str) -> tuple[int, str]:
+    return (_FIRST.index(word) if word in _FIRST else len(_FIRST), word)
+
+
 def _expected(names: set[str]) -> str:
-    words = sorted({_describe(n) for n in names})
+    words = sorted({_describe(n) for n in names}, key=_rank)
     if len(words) > 6:
         words = [*words[:6], "…"]
     return ", ".join(words)
@@ -203,9 +231,10 @@ def _syntax_error(source: SourceFile, chunk: Chunk, error: UnexpectedInput) -> D
             return diagnostic("E103", shift.span(pos, chunk.end - chunk.start),
                               "this string has no closing quote on its line",
                               'close it with " before the end of the line', file=source.name)
+        hint = (f"write `{_FULL_WIDTH[char]}` (half-width) instead of `{char}`"
+                if char in _FULL_WIDTH else f"expected {_expected(set(error.allowed or ()))}")
         return diagnostic("E102", shift.span(pos, pos + 1),
-                          f"the character {char!r} cannot appear here",
-                          f"expected {_expected(set(error.allowed or ()))}", file=source.name)
+                          f"the character {char!r} cannot appear here", hint, file=source.name)
     assert isinstance(error, UnexpectedToken)
     token = error.token
     if token.type == "$END":

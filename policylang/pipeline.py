@@ -16,6 +16,7 @@ from pathlib import Path
 import attrs
 
 from policylang.checked import CheckedPolicy
+from policylang.nodes import SchemaDecl
 from policylang.checker import check, read_structure
 from policylang.diagnostics import Diagnostic, has_errors, sort_key
 from policylang.parser import parse
@@ -60,13 +61,21 @@ def load_text(text: str, name: str = "<policy>", *, schema_text: str | None = No
     if loaded.source is not None:
         sources[loaded.source.name] = loaded.source
     if loaded.schema is None:
-        return LoadResult(None, _ordered(loaded.diagnostics), sources)
+        found = tuple(_point_at_schema_line(d, decls.schema, name) for d in loaded.diagnostics)
+        return LoadResult(None, _ordered(found), sources)
     result = check(parsed.policy, parsed.comments, source, loaded.schema, decls)
     return LoadResult(result.checked, _ordered(loaded.diagnostics + result.diagnostics), sources)
 
 
 def _load_schema_for(schema_path: str, base_dir: str | os.PathLike[str]) -> SchemaResult:
     return load_schema(Path(base_dir) / schema_path)
+
+
+def _point_at_schema_line(found: Diagnostic, line: SchemaDecl, policy_file: str) -> Diagnostic:
+    """A schema that cannot be read is reported at the policy's `schema` line."""
+    if found.code != "E401":
+        return found
+    return attrs.evolve(found, span=line.span, file=policy_file)
 
 
 def _ordered(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> tuple[Diagnostic, ...]:

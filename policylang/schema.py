@@ -87,7 +87,7 @@ def load_schema(path: str | os.PathLike[str]) -> SchemaResult:
         with open(path, encoding="utf-8", newline="") as stream:
             text = stream.read()
     except OSError as exc:
-        message = f'cannot read the schema file "{name}": {exc.strerror or exc}'
+        message = f'cannot read the schema file "{name}": {(exc.strerror or str(exc)).lower()}'
     except UnicodeDecodeError as exc:
         message = f'cannot read the schema file "{name}": byte {exc.start} is not UTF-8 text'
     else:

@@ -131,7 +131,7 @@ def test_missing_file_is_e401_naming_path_and_reason(tmp_path: Path) -> None:
     result = load_schema(path)
     (d,) = result.diagnostics
     assert (d.code, d.span, d.file) == ("E401", NO_SPAN, str(path))
-    assert str(path) in d.message and "No such file" in d.message
+    assert str(path) in d.message and "no such file" in d.message
     assert result.schema is None and result.source is None
 
 
