@@ -16,6 +16,8 @@ from typing import Any, TextIO
 
 import attrs
 
+from engine.api import CompiledPolicy, compile_checked
+from engine.facts import FactsError, ParamError
 from engine.yamlfile import LineDict, YamlError, load_yaml
 from policylang.pipeline import load_file
 from policylang.render import render_all_text, summary_line
@@ -75,8 +77,6 @@ def run_test_paths(paths: Sequence[str], out: TextIO) -> int:
 
 def run_test_file(path: Path) -> list[CaseResult]:
     """Run every case of one test file."""
-    from engine.api import compile_checked
-
     name = os.fspath(path)
     try:
         document = load_yaml(path.read_text(encoding="utf-8"), name)
@@ -97,10 +97,7 @@ def run_test_file(path: Path) -> list[CaseResult]:
     return [_run_case(policy, name, index, case) for index, case in enumerate(cases, 1)]
 
 
-def _run_case(policy: Any, file: str, index: int, case: Any) -> CaseResult:
-    from engine.compile import ParamError
-    from engine.facts import FactsError
-
+def _run_case(policy: CompiledPolicy, file: str, index: int, case: Any) -> CaseResult:
     line = case.line if isinstance(case, LineDict) else 0
     if not isinstance(case, dict):
         return CaseResult(file, line, f"case {index}", False, ("a case must be a mapping",))
@@ -126,7 +123,7 @@ def _run_case(policy: Any, file: str, index: int, case: Any) -> CaseResult:
     return CaseResult(file, line, name, not details, tuple(details))
 
 
-def _case_shape_problems(case: dict[str, Any], policy: Any) -> list[str]:
+def _case_shape_problems(case: dict[str, Any], policy: CompiledPolicy) -> list[str]:
     problems: list[str] = []
     if not isinstance(case.get("facts"), dict):
         problems.append("the case needs `facts:` (a mapping of fact values)")
@@ -144,7 +141,7 @@ def _case_shape_problems(case: dict[str, Any], policy: Any) -> list[str]:
     return problems
 
 
-def _unknown_action(text: str, policy: Any) -> str | None:
+def _unknown_action(text: str, policy: CompiledPolicy) -> str | None:
     """A listed action that the catalogue cannot produce makes a test vacuous: refuse it."""
     words = text.split()
     catalogue = policy.schema.actions

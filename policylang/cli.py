@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as error:  # noqa: BLE001 - the last line of defence: no tracebacks
+    except Exception as error:  # the last line of defence: no tracebacks
         sys.stderr.write(f"internal error: {type(error).__name__}: {error}\n")
         return EXIT_USAGE
     return code

@@ -14,10 +14,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from engine.api import compile_checked
+from engine.facts import FactsError, ParamError
+from engine.tester import run_test_paths
 from policylang.diagnostics import Diagnostic, has_errors
+from policylang.formatter import format_text
 from policylang.inputs import InputError, parse_json_object, read_text
 from policylang.pipeline import LoadResult, load_file
 from policylang.render import files_json, group_by_file, render_all_text, summary_line
+from policylang.source import SourceFile
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -75,10 +80,6 @@ def _check_text(path: str, result: LoadResult) -> str:
 # -- eval -----------------------------------------------------------------------
 
 def run_eval(args: argparse.Namespace) -> int:
-    from engine.api import compile_checked
-    from engine.compile import ParamError
-    from engine.facts import FactsError
-
     result = _load(args.policy)
     if result is None:
         return EXIT_USAGE
@@ -99,8 +100,11 @@ def run_eval(args: argparse.Namespace) -> int:
     try:
         decision = policy.evaluate(facts, params=params)
         explanation = policy.explain(facts, params=params) if args.explain else None
-    except (FactsError, ParamError) as error:
+    except FactsError as error:
         _err(f"{_facts_name(args.facts)}: {error}")
+        return EXIT_INVALID
+    except ParamError as error:
+        _err(f"--param: {error}")
         return EXIT_INVALID
     if args.format == "json":
         out: dict[str, Any] = decision.to_json()
@@ -158,16 +162,12 @@ def _action_words(action: Any) -> str:
 # -- test -------------------------------------------------------------------------
 
 def run_test(args: argparse.Namespace) -> int:
-    from engine.tester import run_test_paths
-
     return run_test_paths(args.paths, sys.stdout)
 
 
 # -- fmt ----------------------------------------------------------------------------
 
 def run_fmt(args: argparse.Namespace) -> int:
-    from policylang.formatter import format_text
-
     status = EXIT_OK
     for path in args.files:
         try:
@@ -192,9 +192,7 @@ def run_fmt(args: argparse.Namespace) -> int:
     return status
 
 
-def _source(path: str, text: str) -> Any:
-    from policylang.source import SourceFile
-
+def _source(path: str, text: str) -> SourceFile:
     return SourceFile(path, text)
 
 

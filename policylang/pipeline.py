@@ -16,9 +16,9 @@ from pathlib import Path
 import attrs
 
 from policylang.checked import CheckedPolicy
-from policylang.nodes import SchemaDecl
 from policylang.checker import check, read_structure
 from policylang.diagnostics import Diagnostic, has_errors, sort_key
+from policylang.nodes import SchemaDecl
 from policylang.parser import parse
 from policylang.schema import SchemaResult, load_schema, parse_schema
 from policylang.source import SourceFile

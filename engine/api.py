@@ -1,0 +1,173 @@
+"""The embedding API: load a policy once, evaluate it on many loans.
+
+Stage: the engine's front door. Input: a policy path (`load_policy`) or a
+`CheckedPolicy` (`compile_checked`); then facts mappings and optional param
+overrides. Output: an immutable `CompiledPolicy` whose `evaluate` returns a
+`Decision`.
+A compiled policy holds only immutable data and closures; each evaluation
+builds its own value list, so one instance is safe to share between threads.
+Must not: print, exit, or evaluate anything when the facts or params are bad.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from engine.compile import Program, compile_program
+from engine.decision import Decision
+from engine.explain import Explanation, explain
+from engine.facts import FactsError, FactsValidator, ParamBinder, build_validator
+from engine.ordering import RulePlan, plan_rules, resolve
+from policylang import nodes
+from policylang.checked import CheckedPolicy
+from policylang.diagnostics import Diagnostic
+from policylang.pipeline import LoadResult, load_file, load_text
+from policylang.render import render_all_text, summary_line
+from policylang.schema_model import Schema
+
+MEMO_LIMIT = 4096          # distinct sets of matched rules remembered per policy
+
+
+class PolicyError(Exception):
+    """The policy (or its schema) has errors; `.diagnostics` holds every one."""
+
+    def __init__(self, message: str, diagnostics: Sequence[Diagnostic] = ()) -> None:
+        super().__init__(message)
+        self.diagnostics = tuple(diagnostics)
+
+
+@attrs.frozen(slots=True, eq=False)
+class CompiledPolicy:
+    """A checked policy compiled to closures: immutable and thread-safe."""
+
+    name: str
+    version: str | None
+    digest: str
+    schema: Schema
+    checked: CheckedPolicy = attrs.field(repr=False)
+    program: Program = attrs.field(repr=False)
+    plans: tuple[RulePlan, ...] = attrs.field(repr=False)        # in evaluation order
+    validator: FactsValidator = attrs.field(repr=False)
+    binder: ParamBinder = attrs.field(repr=False)
+    _steps: tuple[tuple[Any, int, bool], ...] = attrs.field(repr=False)   # test, bit, final
+    # Decisions by the set of matched rules (a bit mask). A decision depends on nothing
+    # else, and is immutable, so equal outcomes share one object. Bounded; a race
+    # between threads only computes the same entry twice.
+    _memo: dict[int, Decision] = attrs.field(factory=dict, repr=False)
+    _blank: tuple[Any, ...] = attrs.field(repr=False, default=())    # defaults + empty lets
+
+    def evaluate(self, facts: Mapping[str, Any],
+                 params: Mapping[str, Any] | None = None) -> Decision:
+        """The decision for one loan. Raises FactsError (bad facts) or ParamError
+        (bad overrides) before anything is evaluated."""
+        env = self.validator.coerce(facts)
+        if params:
+            env += self.binder.bind(params)
+            env += self.program.let_blank
+        else:
+            env += self._blank
+        return self.decide(env)
+
+    def evaluate_many(self, items: Iterable[Mapping[str, Any]],
+                      params: Mapping[str, Any] | None = None) -> list[Decision]:
+        """One decision per facts mapping, in order. Every item is validated first: a bad
+        one raises FactsError with `.index` set, and then nothing is evaluated."""
+        tail = [*self.binder.bind(params), *self.program.let_blank]
+        coerce = self.validator.coerce
+        envs = []
+        for index, facts in enumerate(items):
+            try:
+                envs.append(coerce(facts))
+            except FactsError as error:
+                raise FactsError(error.problems, index=index) from None
+        decide = self.decide
+        return [decide(env + tail) for env in envs]
+
+    def explain(self, facts: Mapping[str, Any],
+                params: Mapping[str, Any] | None = None) -> Explanation:
+        """The decision with, for every rule, why it matched or not (see explain.py)."""
+        return explain(self, facts, params)
+
+    def prepare(self, facts: Mapping[str, Any], params: Mapping[str, Any] | None) -> list[Any]:
+        """The value list of one evaluation: facts, params, empty let cache."""
+        env = self.validator.coerce(facts)
+        env += self.binder.bind(params) if params else self.program.param_defaults
+        env += self.program.let_blank
+        return env
+
+    def decide(self, env: list[Any]) -> Decision:
+        """Try the rules on a prepared value list; the decision for the rules that matched."""
+        mask = 0
+        for test, bit, final in self._steps:
+            if test(env):
+                mask |= bit
+                if final:
+                    break
+        decision = self._memo.get(mask)
+        return decision if decision is not None else self._decision_for(mask)
+
+    def _decision_for(self, mask: int) -> Decision:
+        matched = [plan for plan in self.plans if mask >> plan.index & 1]
+        actions, suppressed = resolve(matched)
+        stopped_by = matched[-1].name if matched and matched[-1].final else None
+        decision = Decision(self.name, self.version, self.digest, actions, suppressed,
+                            tuple(plan.name for plan in matched), stopped_by)
+        if len(self._memo) < MEMO_LIMIT:
+            self._memo[mask] = decision
+        return decision
+
+
+def compile_checked(checked: CheckedPolicy) -> CompiledPolicy:
+    """Compile a checked policy once; evaluate the result as often as needed."""
+    validator = build_validator(checked.schema, _rules_by_fact(checked))
+    program = compile_program(checked, validator.names)
+    plans = plan_rules(checked.rules, program.tests, checked.schema)
+    binder = ParamBinder(names=program.params,
+                         types=tuple(p.type for p in checked.params.values()),
+                         defaults=program.param_defaults)
+    return CompiledPolicy(name=checked.name, version=checked.version, digest=checked.digest,
+                          schema=checked.schema, checked=checked, program=program,
+                          plans=plans, validator=validator, binder=binder,
+                          steps=tuple((plan.test, 1 << plan.index, plan.final)
+                                      for plan in plans),
+                          blank=program.param_defaults + program.let_blank)
+
+
+def _rules_by_fact(checked: CheckedPolicy) -> dict[str, tuple[str, ...]]:
+    """For each fact, the names of the rules that read it (in source order)."""
+    found: dict[str, list[str]] = {}
+    for rule in checked.rules:
+        for fact in checked.facts_used_by(rule):
+            found.setdefault(fact, []).append(nodes.rule_name(rule))
+    return {fact: tuple(names) for fact, names in found.items()}
+
+
+def load_policy(path: str | os.PathLike[str]) -> CompiledPolicy:
+    """Read, parse, check and compile the policy at `path`; PolicyError on any error
+    (an unreadable file included)."""
+    name = os.fspath(path)
+    try:
+        result = load_file(name)
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise PolicyError(f"{name}: cannot read the policy file: {reason}") from error
+    return _compiled(result, name)
+
+
+def load_policy_text(text: str, *, schema_text: str | None = None, name: str = "<policy>",
+                     base_dir: str | os.PathLike[str] = ".") -> CompiledPolicy:
+    """Compile policy text held in memory. The schema is `schema_text` when given,
+    else the file its `schema` line names, relative to `base_dir`."""
+    return _compiled(load_text(text, name, schema_text=schema_text, base_dir=base_dir), name)
+
+
+def _compiled(result: LoadResult, name: str) -> CompiledPolicy:
+    if result.checked is None:
+        body = render_all_text(result.diagnostics, result.sources)
+        raise PolicyError(f"{body}\n\n{name}: {summary_line(result.diagnostics)}",
+                          result.diagnostics)
+    return compile_checked(result.checked)

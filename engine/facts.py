@@ -1,0 +1,459 @@
+"""Input validation: the caller's facts and param overrides, checked and coerced.
+
+Stage: the first step of every evaluation, before any rule is tried.
+Input: a mapping of fact names to values (JSON-like: ints, decimals, decimal
+strings, bools, strings) checked against the schema; a mapping of param
+overrides (literal strings such as "5 days", or typed values).
+Output: every schema fact's value in its run-time form (bool; int for
+int/days; Decimal for decimal/money; str for enum/string), or a `FactsError`
+listing every problem at once; the param values, or a `ParamError`.
+Must not: evaluate rules; turn a binary float into money other than through
+its shortest repr; accept `true` as a number; stop at the first problem;
+eval anything (a string override is parsed with the policy grammar).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import math
+import numbers
+import re
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from policylang import nodes
+from policylang.checked import literal_value
+from policylang.parser import parse_text
+from policylang.schema_model import FactDef, FactType, Schema
+from policylang.suggest import did_you_mean
+from policylang.typesys import Type, TypeKind, money
+
+Value = bool | int | Decimal | str
+Coercer = Callable[[Mapping[str, Any]], Value]
+
+
+
+class Marker:
+    """A named sentinel value (its repr is its name)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+MISSING: Any = Marker("MISSING")      # a fact the caller did not give
+_BAD: Any = Marker("BAD")             # a value that does not convert
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_WHOLE = (FactType.INT, FactType.DAYS)
+_EXACT = (FactType.DECIMAL, FactType.MONEY)
+
+
+@attrs.frozen(slots=True)
+class FactProblem:
+    """One bad fact: what was expected, what was given, and the rules that read it."""
+
+    fact: str
+    expected: str
+    given: str
+    rules: tuple[str, ...]
+    message: str
+
+
+class FactsError(Exception):
+    """The facts do not fit the schema; nothing was evaluated. `.problems` lists them all;
+    `.index` is the position of the bad item in `evaluate_many`, else None."""
+
+    def __init__(self, problems: Iterable[FactProblem], index: int | None = None) -> None:
+        self.problems = tuple(problems)
+        self.index = index
+        super().__init__(self.problems)
+
+    def __str__(self) -> str:
+        where = f"item {self.index}: " if self.index is not None else ""
+        count = len(self.problems)
+        head = f"{where}the facts do not fit the schema ({count} problem{'s' * (count != 1)})"
+        return "\n".join([head + ":", *(f"  - {p.message}" for p in self.problems)])
+
+
+class _Invalid(Exception):
+    """Raised by a fast coercer; the slow path then collects every problem."""
+
+
+# -- conversions: a value in its run-time form, or _BAD --------------------------------
+
+def to_whole(value: Any) -> Any:
+    """A whole number: an int, or an integral float/Decimal; never a bool."""
+    kind = type(value)
+    if kind is int:
+        return value
+    if kind is bool or kind is str:
+        return _BAD
+    if isinstance(value, Decimal):
+        return int(value) if value.is_finite() and value == value.to_integral_value() else _BAD
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else _BAD
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    return _BAD
+
+
+def to_decimal(value: Any, currency: str | None = None) -> Any:
+    """An exact Decimal: from a Decimal, an int, a decimal string (optionally followed
+    by the fact's currency) or a float through its repr; never a bool."""
+    kind = type(value)
+    if kind is str:
+        text = value.strip()
+        if currency and text.endswith(currency):
+            text = text[: -len(currency)].rstrip()
+        return Decimal(text) if _DECIMAL_TEXT.fullmatch(text) else _BAD
+    if kind is int:
+        return Decimal(value)
+    if kind is bool:
+        return _BAD
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else _BAD
+    if isinstance(value, float):
+        return Decimal(repr(value)) if math.isfinite(value) else _BAD
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return Decimal(int(value))
+    return _BAD
+
+
+def convert(fact: FactDef, value: Any) -> Any:
+    """A fact's run-time value from the caller's value (MISSING gives the default),
+    or _BAD when it has the wrong type or lies outside the fact's domain."""
+    if value is MISSING:
+        return fact.default if fact.has_default else _BAD
+    match fact.type:
+        case FactType.BOOL:
+            return value if value is True or value is False else _BAD
+        case FactType.INT | FactType.DAYS:
+            result = to_whole(value)
+        case FactType.DECIMAL | FactType.MONEY:
+            result = to_decimal(value, fact.currency)
+        case FactType.ENUM:
+            return value if isinstance(value, str) and value in fact.values else _BAD
+        case FactType.STRING:
+            return value if isinstance(value, str) else _BAD
+    if result is _BAD or not _in_domain(fact, result):
+        return _BAD
+    return result
+
+
+def _in_domain(fact: FactDef, value: int | Decimal) -> bool:
+    return ((fact.minimum is None or value >= fact.minimum)
+            and (fact.maximum is None or value <= fact.maximum))
+
+
+# -- words for messages ---------------------------------------------------------------
+
+def expected_words(fact: FactDef) -> str:
+    """What a fact accepts, in words: `a whole number of days between 0 and 3650`."""
+    span = _range_words(fact)
+    match fact.type:
+        case FactType.BOOL:
+            return "true or false"
+        case FactType.INT:
+            return "a whole number" + span
+        case FactType.DAYS:
+            return "a whole number of days" + span
+        case FactType.DECIMAL:
+            return f'a number{span} (a JSON number or a decimal string such as "0.25")'
+        case FactType.MONEY:
+            return (f"an amount in {fact.currency}{span} "
+                    '(a JSON number or a decimal string such as "1062.67")')
+        case FactType.ENUM:
+            return "one of " + ", ".join(fact.values)
+    return "text"
+
+
+def _range_words(fact: FactDef) -> str:
+    low, high = fact.minimum, fact.maximum
+    if low is not None and high is not None:
+        return f" between {low} and {high}"
+    if low is not None:
+        return f" of at least {low}"
+    if high is not None:
+        return f" of at most {high}"
+    return ""
+
+
+def given_words(value: Any) -> str:
+    """What the caller gave, as they would write it in JSON."""
+    if value is MISSING:
+        return "nothing (the fact is missing and has no default)"
+    if value is None or isinstance(value, bool | str | int):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, Decimal | float):
+        return str(value)
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60]}{'…' * (len(text) > 60)}"
+
+
+def _problem(fact: FactDef, expected: str, value: Any, rules: tuple[str, ...]) -> FactProblem:
+    given = given_words(value)
+    needed = ("needed by " + ("rule " if len(rules) == 1 else "rules ") + ", ".join(rules)
+              if rules else "no rule reads it, but the schema requires it")
+    message = f"fact `{fact.name}`: expected {expected}, got {given}; {needed}"
+    return FactProblem(fact.name, expected, given, rules, message)
+
+
+# -- the validator: built once per compiled policy ------------------------------------
+
+@attrs.frozen(slots=True)
+class FactsValidator:
+    """Checks and coerces facts for one schema. The value list it returns follows
+    `order`: facts with numeric bounds first, then the others, each group in schema
+    order, so the fast path is two tight loops. A fact not in its usual run-time
+    type (a decimal string, a missing fact with a default) takes the per-fact
+    closures; any failure there collects every problem."""
+
+    facts: tuple[FactDef, ...]                  # schema order (for messages)
+    order: tuple[FactDef, ...]                  # value-list order
+    expected: Mapping[str, str]
+    rules: Mapping[str, tuple[str, ...]]
+    coercers: tuple[Coercer, ...]               # in value-list order
+    _ranged: tuple[tuple[str, type, Any, Any], ...]
+    _plain: tuple[tuple[str, type, frozenset[str] | None], ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Fact names in value-list order."""
+        return tuple(f.name for f in self.order)
+
+    def coerce(self, facts: Mapping[str, Any]) -> list[Value]:
+        """The facts' values in `order`; FactsError (with every problem) if any is bad."""
+        try:
+            get = facts.get
+        except AttributeError:
+            raise FactsError(self.problems(facts)) from None
+        out: list[Value] = []
+        for name, kind, low, high in self._ranged:
+            value = get(name, MISSING)
+            if type(value) is not kind or not low <= value <= high:
+                return self._convert(facts)
+            out.append(value)
+        for name, kind, allowed in self._plain:
+            value = get(name, MISSING)
+            if type(value) is not kind or (allowed is not None and value not in allowed):
+                return self._convert(facts)
+            out.append(value)
+        return out
+
+    def _convert(self, facts: Mapping[str, Any]) -> list[Value]:
+        try:
+            return [coerce(facts) for coerce in self.coercers]
+        except (_Invalid, AttributeError, TypeError, ArithmeticError):   # e.g. Decimal NaN
+            raise FactsError(self.problems(facts)) from None
+
+    def problems(self, facts: Any) -> list[FactProblem]:
+        """Every problem with `facts`, in schema order (empty when they are fine)."""
+        if not isinstance(facts, Mapping):
+            return [FactProblem("", "a mapping of fact names to values", given_words(facts), (),
+                                f"facts must be a mapping of fact names to values, got "
+                                f"{given_words(facts)}")]
+        found = []
+        for fact in self.facts:
+            value = facts.get(fact.name, MISSING)
+            if convert(fact, value) is _BAD:
+                found.append(_problem(fact, self.expected[fact.name], value,
+                                      self.rules.get(fact.name, ())))
+        return found
+
+
+_RUNTIME_TYPE = {FactType.BOOL: bool, FactType.INT: int, FactType.DAYS: int,
+                 FactType.DECIMAL: Decimal, FactType.MONEY: Decimal, FactType.ENUM: str,
+                 FactType.STRING: str}
+
+
+def build_validator(schema: Schema, rules_by_fact: Mapping[str, tuple[str, ...]]
+                    ) -> FactsValidator:
+    """A validator for `schema`; `rules_by_fact` names, per fact, the rules that read it."""
+    facts = tuple(schema.facts.values())
+    ranged = tuple(f for f in facts if f.type in _WHOLE or f.type in _EXACT)
+    plain = tuple(f for f in facts if f not in ranged)
+    return FactsValidator(
+        facts=facts, order=ranged + plain,
+        expected={f.name: expected_words(f) for f in facts}, rules=dict(rules_by_fact),
+        coercers=tuple(_coercer(f) for f in ranged + plain),
+        ranged=tuple((f.name, _RUNTIME_TYPE[f.type], *_bounds(f)) for f in ranged),
+        plain=tuple((f.name, _RUNTIME_TYPE[f.type],
+                     frozenset(f.values) if f.type is FactType.ENUM else None) for f in plain))
+
+
+def _bounds(fact: FactDef) -> tuple[Any, Any]:
+    """(low, high) for comparisons; a missing bound is an infinity of the fact's type."""
+    infinite: Any = math.inf if fact.type in _WHOLE else Decimal("Infinity")
+    low = fact.minimum if fact.minimum is not None else -infinite
+    high = fact.maximum if fact.maximum is not None else infinite
+    return low, high
+
+
+def _coercer(fact: FactDef) -> Coercer:
+    """A closure with a fast path for the usual run-time form of this fact's type."""
+    name = fact.name
+
+    def slow(value: Any) -> Value:
+        result = convert(fact, value)
+        if result is _BAD:
+            raise _Invalid
+        return result  # type: ignore[no-any-return]
+
+    if fact.type in _WHOLE or fact.type in _EXACT:
+        kind: type = int if fact.type in _WHOLE else Decimal
+        low, high = _bounds(fact)
+
+        def ranged(facts: Mapping[str, Any]) -> Value:
+            value = facts.get(name, MISSING)
+            if type(value) is kind and low <= value <= high:
+                return value  # type: ignore[no-any-return]
+            return slow(value)
+        return ranged
+    if fact.type is FactType.BOOL:
+        def boolean(facts: Mapping[str, Any]) -> Value:
+            value = facts.get(name, MISSING)
+            return value if value is True or value is False else slow(value)
+        return boolean
+    if fact.type is FactType.ENUM:
+        allowed = frozenset(fact.values)
+
+        def enum(facts: Mapping[str, Any]) -> Value:
+            value = facts.get(name, MISSING)
+            return value if type(value) is str and value in allowed else slow(value)
+        return enum
+
+    def text(facts: Mapping[str, Any]) -> Value:
+        value = facts.get(name, MISSING)
+        return value if type(value) is str else slow(value)
+    return text
+
+
+# -- param overrides --------------------------------------------------------------------
+
+class ParamError(ValueError):
+    """A param override names no param of the policy or has the wrong type."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@attrs.frozen(slots=True)
+class ParamBinder:
+    """Turns a caller's overrides into the param values of one evaluation. A value is a
+    string in literal syntax (`"5 days"`, `"5days"`, `"30%"`, `"100 CNY"`, `"true"`)
+    or an already-typed value (int days, Decimal, bool, str)."""
+
+    names: tuple[str, ...]
+    types: tuple[Type, ...]
+    defaults: tuple[Value, ...]
+
+    def bind(self, overrides: Mapping[str, Any] | None) -> tuple[Value, ...]:
+        """The param values in declaration order; ParamError naming every bad override."""
+        if not overrides:
+            return self.defaults
+        values = list(self.defaults)
+        problems = []
+        for name, given in overrides.items():
+            if name not in self.names:
+                problems.append(_unknown_param(name, self.names))
+                continue
+            index = self.names.index(name)
+            value, problem = coerce_param(self.types[index], given)
+            if problem:
+                problems.append(f"param `{name}`: {problem}")
+            else:
+                values[index] = value
+        if problems:
+            raise ParamError(problems)
+        return tuple(values)
+
+
+def _unknown_param(name: Any, known: tuple[str, ...]) -> str:
+    hint = did_you_mean(str(name), known)
+    listing = ("the policy's params are " + ", ".join(known)) if known else \
+        "the policy declares no params"
+    return f"unknown param `{name}`: {listing}" + (f"; {hint}" if hint else "")
+
+
+def param_words(kind: Type) -> str:
+    """What an override of a param of type `kind` must look like."""
+    match kind.kind:
+        case TypeKind.DAYS:
+            return "a whole number of days such as `5 days`"
+        case TypeKind.NUMBER:
+            return "a number such as `3`, `0.25` or `30%`"
+        case TypeKind.MONEY:
+            return f"an amount in {kind.currency} such as `100 {kind.currency}`"
+        case TypeKind.BOOL:
+            return "`true` or `false`"
+    return "text"
+
+
+def coerce_param(kind: Type, given: Any) -> tuple[Value | None, str | None]:
+    """(value, None) when `given` fits a param of type `kind`, else (None, what is wrong)."""
+    if isinstance(given, str) and not (kind.kind is TypeKind.STRING
+                                       and not given.lstrip().startswith('"')):
+        literal = parse_literal(given)
+        value = _literal_fits(kind, literal) if literal is not None else _BAD
+    else:
+        value = _typed_fits(kind, given)
+    if value is _BAD:
+        hint = _days_hint(kind, given)
+        problem = f"expected {param_words(kind)}, got {given_words(given)}"
+        return None, problem + (f"; {hint}" if hint else "")
+    return value, None
+
+
+@functools.lru_cache(maxsize=512)
+def parse_literal(text: str) -> nodes.Literal | None:
+    """A literal parsed with the policy grammar (parsing only), or None."""
+    result = parse_text(f"param value = {text}")
+    statements = result.policy.statements if result.policy is not None else ()
+    if len(statements) != 1 or not isinstance(statements[0], nodes.Param):
+        return None
+    return statements[0].value
+
+
+def _literal_fits(kind: Type, literal: nodes.Literal) -> Any:
+    value = literal_value(literal)
+    match literal:
+        case nodes.Duration():
+            return value if kind.kind is TypeKind.DAYS and isinstance(value, int) else _BAD
+        case nodes.Number() | nodes.Percent():
+            return value if kind.kind is TypeKind.NUMBER else _BAD
+        case nodes.Money(currency=currency):
+            return value if kind == money(currency) else _BAD
+        case nodes.Bool():
+            return value if kind.kind is TypeKind.BOOL else _BAD
+    return value if kind.kind is TypeKind.STRING else _BAD
+
+
+def _typed_fits(kind: Type, given: Any) -> Any:
+    match kind.kind:
+        case TypeKind.DAYS:
+            if isinstance(given, datetime.timedelta):
+                return given.days if given == datetime.timedelta(days=given.days) else _BAD
+            return to_whole(given)
+        case TypeKind.NUMBER | TypeKind.MONEY:
+            return _BAD if isinstance(given, str) else to_decimal(given)
+        case TypeKind.BOOL:
+            return given if given is True or given is False else _BAD
+    return given if isinstance(given, str) else _BAD
+
+
+def _days_hint(kind: Type, given: Any) -> str | None:
+    if kind.kind is TypeKind.DAYS and isinstance(given, str):
+        literal = parse_literal(given)
+        if isinstance(literal, nodes.Number):
+            return f"did you mean {given.strip()} days?"
+    return None
