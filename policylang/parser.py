@@ -71,7 +71,8 @@ class _WholeWords:
 def _lark() -> lark.Lark:
     return lark.Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", start="statement",
                      propagate_positions=True, maybe_placeholders=True,
-                     lexer_callbacks={"COMMENT": _collect_comment}, postlex=_WholeWords())
+                     lexer_callbacks={"COMMENT": _collect_comment}, postlex=_WholeWords(),
+                     cache=True)
 
 
 def parse(source: SourceFile) -> ParseResult:

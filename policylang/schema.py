@@ -100,13 +100,19 @@ def parse_schema(text: str, name: str) -> SchemaResult:
     """Validate schema YAML `text`; `name` is used in diagnostics and as `Schema.path`."""
     source = SourceFile(name, text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(text)
     except (yaml.YAMLError, RecursionError) as exc:   # RecursionError: absurdly deep nesting
         return SchemaResult(None, (_yaml_error(exc, source),), source)
     checker = _Checker(source)
     schema = checker.check_root(root)
     diagnostics = tuple(sorted(checker.diagnostics, key=sort_key))
     return SchemaResult(None if has_errors(diagnostics) else schema, diagnostics, source)
+
+
+def _compose(text: str) -> Node | None:
+    """The YAML node tree. Pure-Python SafeLoader on purpose: libyaml's marks count
+    bytes, not characters, so spans after a Chinese label would be wrong."""
+    return yaml.compose(text, Loader=yaml.SafeLoader)  # type: ignore[no-any-return]
 
 
 def _yaml_error(exc: Exception, source: SourceFile) -> Diagnostic:
