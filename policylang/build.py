@@ -59,9 +59,13 @@ def unquote(text: str) -> str:
     return "".join(out)
 
 
+MAX_DEPTH = 200   # deeper nesting is refused: later stages recurse over the tree
+
+
 class _Builder:
     def __init__(self, shift: Shift) -> None:
         self.shift = shift
+        self.depth = 0
 
     # -- spans ------------------------------------------------------------
     def span(self, item: Tree | Token) -> Span:
@@ -75,7 +79,14 @@ class _Builder:
     # -- dispatch ---------------------------------------------------------
     def build(self, tree: Tree) -> Any:
         method: Callable[[Tree], Any] = getattr(self, f"_{tree.data}")
-        return method(tree)
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise BuildError(self.span(tree), f"this statement nests more than {MAX_DEPTH} "
+                                 "levels deep", "split it into lets")
+            return method(tree)
+        finally:
+            self.depth -= 1
 
     # -- statements -------------------------------------------------------
     def _header(self, tree: Tree) -> nodes.Header:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import attrs
 
 from policylang import nodes
-from policylang.diagnostics import Diagnostic, diagnostic, has_errors
+from policylang.diagnostics import Diagnostic, has_errors
 from policylang.parser import ParseResult, parse_text
 from policylang.source import SourceFile, display_width
 
@@ -45,10 +45,8 @@ def format_text(text: str, name: str = "<policy>") -> FormatResult:
     result = parse_text(text, name)
     if result.policy is None or has_errors(result.diagnostics):
         return FormatResult(None, result.diagnostics)
-    normal = _normalize_newlines(text)
+    normal = text.replace("\r\n", "\n")
     parsed = result if normal == text else parse_text(normal, name)
-    if not _same_meaning(parsed, result):
-        return FormatResult(None, (*result.diagnostics, _odd_line_break(result.source)))
     out = print_policy(parsed)
     _verify(parsed, out, name)
     return FormatResult(out, result.diagnostics)
@@ -59,31 +57,9 @@ def check_formatted(text: str, name: str = "<policy>") -> bool:
     return format_text(text, name).text == text
 
 
-# Characters that str.splitlines (so the parser's statement splitter) takes for a line
-# break, besides \n. Source spans count \n only; a \r\n is one break.
-_ODD_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-_TO_NEWLINE = str.maketrans(dict.fromkeys(_ODD_BREAKS, "\n"))
-
-
-def _normalize_newlines(text: str) -> str:
-    """Every line break as \n, so that spans and the statement splitter agree on lines."""
-    return text.replace("\r\n", "\n").translate(_TO_NEWLINE)
-
-
 def _same_meaning(one: ParseResult, other: ParseResult) -> bool:
     return (one.policy is not None and one.policy == other.policy
             and sorted(c.text for c in one.comments) == sorted(c.text for c in other.comments))
-
-
-def _odd_line_break(source: SourceFile) -> Diagnostic:
-    # Only a lone \r (or another break) inside a comment of a multi-line statement gets
-    # here: the statement splitter ends the line there, the comment runs on to the \n.
-    text = source.text.replace("\r\n", "\n\n")      # same length; hides the \r of \r\n
-    at = min((i for i in (text.find(c) for c in _ODD_BREAKS) if i >= 0), default=0)
-    return diagnostic("E102", source.span(at, at + 1),
-                      f"the character {source.text[at]!r} breaks this line in two; "
-                      "the formatter cannot tell which line the text after it is on",
-                      "end lines with \\n (or \\r\\n) only", file=source.name)
 
 
 def _verify(parsed: ParseResult, out: str, name: str) -> None:

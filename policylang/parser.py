@@ -131,11 +131,13 @@ def split_statements(source: SourceFile) -> tuple[list[Chunk], list[nodes.Commen
 
 
 def _lines(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, text) of each line. Only `\n` ends a line (a `\r` before it is
+    dropped), exactly as for spans and the lexer: no other character splits."""
     offset = 0
-    for raw in text.splitlines(keepends=True):
-        body = raw.rstrip("\r\n")
+    for raw in text.split("\n"):
+        body = raw[:-1] if raw.endswith("\r") else raw
         yield offset, offset + len(body), body
-        offset += len(raw)
+        offset += len(raw) + 1
 
 
 def _comment(source: SourceFile, start: int, end: int) -> nodes.Comment:
