@@ -22,6 +22,7 @@ from engine.decision import Decision
 from engine.explain import Explanation, explain
 from engine.facts import FactsError, FactsValidator, ParamBinder, build_validator
 from engine.ordering import RulePlan, plan_rules, resolve
+from engine.prefilter import Group, group_rules
 from policylang import nodes
 from policylang.checked import CheckedPolicy
 from policylang.diagnostics import Diagnostic
@@ -53,7 +54,8 @@ class CompiledPolicy:
     plans: tuple[RulePlan, ...] = attrs.field(repr=False)        # in evaluation order
     validator: FactsValidator = attrs.field(repr=False)
     binder: ParamBinder = attrs.field(repr=False)
-    _steps: tuple[tuple[Any, int, bool], ...] = attrs.field(repr=False)   # test, bit, final
+    _groups: tuple[Group, ...] = attrs.field(repr=False)     # see prefilter.py
+    _final_bits: int = attrs.field(repr=False)                # bits of the final rules
     # Decisions by the set of matched rules (a bit mask). A decision depends on nothing
     # else, and is immutable, so equal outcomes share one object. Bounded; a race
     # between threads only computes the same entry twice.
@@ -76,16 +78,20 @@ class CompiledPolicy:
                       params: Mapping[str, Any] | None = None) -> list[Decision]:
         """One decision per facts mapping, in order. Every item is validated first: a bad
         one raises FactsError with `.index` set, and then nothing is evaluated."""
-        tail = [*self.binder.bind(params), *self.program.let_blank]
+        tail = (*self.binder.bind(params), *self.program.let_blank)
+        rows = items if isinstance(items, list) else list(items)
+        decide = self.decide
+        columns = self.validator.coerce_columns(rows)
+        if columns is not None:
+            return [decide([*values, *tail]) for values in columns]
         coerce = self.validator.coerce
         envs = []
-        for index, facts in enumerate(items):
+        for index, facts in enumerate(rows):
             try:
                 envs.append(coerce(facts))
             except FactsError as error:
                 raise FactsError(error.problems, index=index) from None
-        decide = self.decide
-        return [decide(env + tail) for env in envs]
+        return [decide([*env, *tail]) for env in envs]
 
     def explain(self, facts: Mapping[str, Any],
                 params: Mapping[str, Any] | None = None) -> Explanation:
@@ -100,13 +106,19 @@ class CompiledPolicy:
         return env
 
     def decide(self, env: list[Any]) -> Decision:
-        """Try the rules on a prepared value list; the decision for the rules that matched."""
+        """Try the rules on a prepared value list; the decision for the rules that matched.
+        Bit i of the mask is the rule at position i of the evaluation order, so the
+        lowest matched final bit is the first final rule that matched: it keeps
+        itself and the rules before it, and cuts off the rest."""
         mask = 0
-        for test, bit, final in self._steps:
-            if test(env):
-                mask |= bit
-                if final:
-                    break
+        for guard, members in self._groups:
+            if guard is None or guard(env):
+                for test, bit in members:
+                    if test(env):
+                        mask |= bit
+        finals = mask & self._final_bits
+        if finals:
+            mask &= ((finals & -finals) << 1) - 1
         decision = self._memo.get(mask)
         return decision if decision is not None else self._decision_for(mask)
 
@@ -132,8 +144,10 @@ def compile_checked(checked: CheckedPolicy) -> CompiledPolicy:
     return CompiledPolicy(name=checked.name, version=checked.version, digest=checked.digest,
                           schema=checked.schema, checked=checked, program=program,
                           plans=plans, validator=validator, binder=binder,
-                          steps=tuple((plan.test, 1 << plan.index, plan.final)
-                                      for plan in plans),
+                          groups=group_rules(checked, program,
+                                             [(plan.node, plan.test, 1 << plan.index)
+                                              for plan in plans]),
+                          final_bits=sum(1 << plan.index for plan in plans if plan.final),
                           blank=program.param_defaults + program.let_blank)
 
 

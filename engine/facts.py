@@ -20,8 +20,9 @@ import json
 import math
 import numbers
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
+from itertools import repeat
 from typing import Any
 
 import attrs
@@ -212,18 +213,22 @@ def _problem(fact: FactDef, expected: str, value: Any, rules: tuple[str, ...]) -
 @attrs.frozen(slots=True)
 class FactsValidator:
     """Checks and coerces facts for one schema. The value list it returns follows
-    `order`: facts with numeric bounds first, then the others, each group in schema
-    order, so the fast path is two tight loops. A fact not in its usual run-time
-    type (a decimal string, a missing fact with a default) takes the per-fact
-    closures; any failure there collects every problem."""
+    `order`: whole-number facts, then exact (decimal, money), bools, enums and
+    strings, each group in schema order, so the fast path is five tight loops that
+    take values already in their run-time form, decimal strings and omitted facts
+    with a default. Anything else goes through the per-fact converters, and any
+    failure there collects every problem."""
 
     facts: tuple[FactDef, ...]                  # schema order (for messages)
     order: tuple[FactDef, ...]                  # value-list order
     expected: Mapping[str, str]
     rules: Mapping[str, tuple[str, ...]]
     coercers: tuple[Coercer, ...]               # in value-list order
-    _ranged: tuple[tuple[str, type, Any, Any], ...]
-    _plain: tuple[tuple[str, type, frozenset[str] | None], ...]
+    _whole: tuple[tuple[str, Any, Any, Any], ...]      # name, low, high, default
+    _exact: tuple[tuple[str, Any, Any, Any], ...]
+    _bools: tuple[tuple[str, Any], ...]                # name, default
+    _enums: tuple[tuple[str, frozenset[str], Any], ...]
+    _strings: tuple[tuple[str, Any], ...]
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -237,17 +242,77 @@ class FactsValidator:
         except AttributeError:
             raise FactsError(self.problems(facts)) from None
         out: list[Value] = []
-        for name, kind, low, high in self._ranged:
-            value = get(name, MISSING)
-            if type(value) is not kind or not low <= value <= high:
-                return self._convert(facts)
-            out.append(value)
-        for name, kind, allowed in self._plain:
-            value = get(name, MISSING)
-            if type(value) is not kind or (allowed is not None and value not in allowed):
-                return self._convert(facts)
-            out.append(value)
+        append = out.append
+        try:
+            for name, low, high, default in self._whole:
+                value = get(name, default)
+                if type(value) is not int or not low <= value <= high:
+                    return self._convert(facts)
+                append(value)
+            for name, low, high, default in self._exact:
+                value = get(name, default)
+                if type(value) is str and _decimal_text(value):
+                    value = Decimal(value)
+                elif type(value) is not Decimal:
+                    return self._convert(facts)
+                if not low <= value <= high:
+                    return self._convert(facts)
+                append(value)
+            for name, default in self._bools:
+                value = get(name, default)
+                if value is not True and value is not False:
+                    return self._convert(facts)
+                append(value)
+            for name, allowed, default in self._enums:
+                value = get(name, default)
+                if type(value) is not str or value not in allowed:
+                    return self._convert(facts)
+                append(value)
+            for name, default in self._strings:
+                value = get(name, default)
+                if type(value) is not str:
+                    return self._convert(facts)
+                append(value)
+        except ArithmeticError:                  # a NaN Decimal compared with a bound
+            return self._convert(facts)
         return out
+
+    def coerce_columns(self, items: Sequence[Mapping[str, Any]]) -> list[tuple[Value, ...]] | None:
+        """Many loans at once, one fact (column) at a time: every check is a C-level pass
+        over a column (types, bounds, enum sets, decimal text), so a batch pays a few
+        tens of nanoseconds per fact and loan. The value tuples follow `order`. None
+        when any column is not plainly valid: the caller then checks row by row, which
+        coerces what can be coerced and names every problem with its item."""
+        if not items or not all(map(_is_dict, items)):
+            return None
+        columns: list[Any] = []
+        for name, low, high, default in self._whole:
+            column = _column(items, name, default)
+            if set(map(type, column)) != _INT or min(column) < low or max(column) > high:
+                return None
+            columns.append(column)
+        for name, low, high, default in self._exact:
+            column = _column(items, name, default)
+            column = _decimal_column(column)
+            if column is None or min(column) < low or max(column) > high:
+                return None
+            columns.append(column)
+        for name, default in self._bools:
+            column = _column(items, name, default)
+            if set(map(type, column)) != _BOOL:
+                return None
+            columns.append(column)
+        for name, allowed, default in self._enums:
+            column = _column(items, name, default)
+            if set(map(type, column)) != _STR or not allowed.issuperset(column):
+                return None
+            columns.append(column)
+        for name, default in self._strings:
+            column = _column(items, name, default)
+            if set(map(type, column)) != _STR:
+                return None
+            columns.append(column)
+        return list(zip(*columns, strict=True))
 
     def _convert(self, facts: Mapping[str, Any]) -> list[Value]:
         try:
@@ -270,24 +335,61 @@ class FactsValidator:
         return found
 
 
-_RUNTIME_TYPE = {FactType.BOOL: bool, FactType.INT: int, FactType.DAYS: int,
-                 FactType.DECIMAL: Decimal, FactType.MONEY: Decimal, FactType.ENUM: str,
-                 FactType.STRING: str}
+_decimal_text = _DECIMAL_TEXT.fullmatch
+_DECIMAL_LINES = re.compile(
+    rf"{_DECIMAL_TEXT.pattern}(?:\n{_DECIMAL_TEXT.pattern})*").fullmatch
+_INT, _BOOL, _STR = {int}, {bool}, {str}
+
+
+def _column(items: Sequence[Mapping[str, Any]], name: str, default: Any) -> list[Any]:
+    """One fact of every item (`default` where it is omitted), at C speed."""
+    return list(map(dict.get, items, repeat(name), repeat(default)))  # type: ignore[arg-type]
+
+
+def _is_dict(item: Any) -> bool:
+    return type(item) is dict
+
+
+def _decimal_column(column: list[Any]) -> list[Decimal] | None:
+    """A column of Decimals or of decimal strings as Decimals (finite), else None.
+    The strings are checked by one regular-expression pass over them all, joined by
+    newlines, so a column costs one C-level match instead of one per value."""
+    kinds = set(map(type, column))
+    if kinds == {Decimal}:
+        return column if all(map(Decimal.is_finite, column)) else None
+    if kinds == {str}:
+        joined = "\n".join(column)
+        if not _DECIMAL_LINES(joined) or joined.count("\n") != len(column) - 1:
+            return None
+        return list(map(Decimal, column))
+    return None
+
+
+_GROUPS = ((FactType.INT, FactType.DAYS), (FactType.DECIMAL, FactType.MONEY), (FactType.BOOL,),
+           (FactType.ENUM,), (FactType.STRING,))
 
 
 def build_validator(schema: Schema, rules_by_fact: Mapping[str, tuple[str, ...]]
                     ) -> FactsValidator:
     """A validator for `schema`; `rules_by_fact` names, per fact, the rules that read it."""
     facts = tuple(schema.facts.values())
-    ranged = tuple(f for f in facts if f.type in _WHOLE or f.type in _EXACT)
-    plain = tuple(f for f in facts if f not in ranged)
+    whole, exact, bools, enums, strings = (
+        tuple(f for f in facts if f.type in group) for group in _GROUPS)
+    order = whole + exact + bools + enums + strings
     return FactsValidator(
-        facts=facts, order=ranged + plain,
+        facts=facts, order=order,
         expected={f.name: expected_words(f) for f in facts}, rules=dict(rules_by_fact),
-        coercers=tuple(_coercer(f) for f in ranged + plain),
-        ranged=tuple((f.name, _RUNTIME_TYPE[f.type], *_bounds(f)) for f in ranged),
-        plain=tuple((f.name, _RUNTIME_TYPE[f.type],
-                     frozenset(f.values) if f.type is FactType.ENUM else None) for f in plain))
+        coercers=tuple(_coercer(f) for f in order),
+        whole=tuple((f.name, *_bounds(f), _default(f)) for f in whole),
+        exact=tuple((f.name, *_bounds(f), _default(f)) for f in exact),
+        bools=tuple((f.name, _default(f)) for f in bools),
+        enums=tuple((f.name, frozenset(f.values), _default(f)) for f in enums),
+        strings=tuple((f.name, _default(f)) for f in strings))
+
+
+def _default(fact: FactDef) -> Any:
+    """What an omitted fact stands for: its default, or MISSING (which fails every check)."""
+    return fact.default if fact.has_default else MISSING
 
 
 def _bounds(fact: FactDef) -> tuple[Any, Any]:
