@@ -200,9 +200,15 @@ def given_words(value: Any) -> str:
     return f"{type(value).__name__} {text[:60]}{'…' * (len(text) > 60)}"
 
 
+_RULES_SHOWN = 6           # a message names this many rules, then says how many more
+
+
 def _problem(fact: FactDef, expected: str, value: Any, rules: tuple[str, ...]) -> FactProblem:
     given = given_words(value)
-    needed = ("needed by " + ("rule " if len(rules) == 1 else "rules ") + ", ".join(rules)
+    shown = ", ".join(rules[:_RULES_SHOWN])
+    if len(rules) > _RULES_SHOWN:
+        shown += f" and {len(rules) - _RULES_SHOWN} more"
+    needed = ("needed by " + ("rule " if len(rules) == 1 else "rules ") + shown
               if rules else "no rule reads it, but the schema requires it")
     message = f"fact `{fact.name}`: expected {expected}, got {given}; {needed}"
     return FactProblem(fact.name, expected, given, rules, message)
@@ -442,11 +448,14 @@ def _coercer(fact: FactDef) -> Coercer:
 # -- param overrides --------------------------------------------------------------------
 
 class ParamError(ValueError):
-    """A param override names no param of the policy or has the wrong type."""
+    """A param override names no param of the policy (E306) or has the wrong type (E209).
+    `.problems` are the messages, `.codes` their diagnostic codes, in the same order."""
 
-    def __init__(self, problems: Iterable[str]) -> None:
-        self.problems = tuple(problems)
-        super().__init__("\n".join(self.problems))
+    def __init__(self, problems: Iterable[tuple[str, str]]) -> None:
+        pairs = tuple(problems)
+        self.codes = tuple(code for code, _ in pairs)
+        self.problems = tuple(message for _, message in pairs)
+        super().__init__("\n".join(f"error[{code}]: {message}" for code, message in pairs))
 
 
 @attrs.frozen(slots=True)
@@ -467,12 +476,12 @@ class ParamBinder:
         problems = []
         for name, given in overrides.items():
             if name not in self.names:
-                problems.append(_unknown_param(name, self.names))
+                problems.append(("E306", _unknown_param(name, self.names)))
                 continue
             index = self.names.index(name)
             value, problem = coerce_param(self.types[index], given)
             if problem:
-                problems.append(f"param `{name}`: {problem}")
+                problems.append(("E209", f"param `{name}`: {problem}"))
             else:
                 values[index] = value
         if problems:

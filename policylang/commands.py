@@ -104,7 +104,8 @@ def run_eval(args: argparse.Namespace) -> int:
         _err(f"{_facts_name(args.facts)}: {error}")
         return EXIT_INVALID
     except ParamError as error:
-        _err(f"--param: {error}")
+        for line in str(error).splitlines():
+            _err(f"--param: {line}")
         return EXIT_INVALID
     if args.format == "json":
         out: dict[str, Any] = decision.to_json()

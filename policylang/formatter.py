@@ -78,7 +78,7 @@ def print_policy(parsed: ParseResult) -> str:
     assert parsed.policy is not None
     statements = parsed.policy.statements
     inner, gaps = _assign_comments(parsed.source, statements, parsed.comments)
-    out: list[str] = []
+    out: list[str | tuple[str, str]] = []
     if not statements:
         out.extend(_render_gap(_without_edge_blanks(gaps[0])))
     for index, statement in enumerate(statements):
@@ -91,7 +91,24 @@ def print_policy(parsed: ParseResult) -> str:
         tail, rest = _split_tail(gaps[-1])
         out.extend(_render_tail(tail))
         out.extend(_render_gap(_without_edge_blanks(rest, leading=False)))
-    return "".join(line.rstrip() + "\n" for line in out)
+    return "".join(line.rstrip() + "\n" for line in _align_trailing(out))
+
+
+def _align_trailing(lines: Sequence[str | tuple[str, str]]) -> Iterator[str]:
+    """Trailing comments of consecutive one-line statements start in one column (two
+    spaces after the longest code of the run), as in a table of params; a lone one
+    follows its code."""
+    run: list[tuple[str, str]] = []
+    for line in [*lines, None]:
+        if isinstance(line, tuple):
+            run.append(line)
+            continue
+        width = max((display_width(code) for code, _ in run), default=0)
+        for code, comment in run:
+            yield code + " " * (width - display_width(code) + 2) + comment
+        run.clear()
+        if line is not None:
+            yield line
 
 
 def _assign_comments(source: SourceFile, statements: Sequence[nodes.Statement],
@@ -186,20 +203,23 @@ class Line:
 
 
 def print_statement(statement: nodes.Statement, comments: Sequence[nodes.Comment],
-                    source: SourceFile) -> list[str]:
+                    source: SourceFile) -> list[str | tuple[str, str]]:
     """The lines of one statement with its inner comments put back: a full-line comment
     before the line holding the code that followed it, a trailing comment at the end of
     the line holding the code before it (when several meet, the last stays trailing)."""
     lines = layout_statement(statement)
     before, trailing, after = _place(lines, comments, source)
-    out: list[str] = []
+    out: list[str | tuple[str, str]] = []
     for index, line in enumerate(lines):
         pad = " " * line.indent
         out.extend(pad + comment.text for comment in before.get(index, ()))
         text = pad + line.text
-        if index in trailing:
-            text += "  " + trailing[index].text
-        out.append(text)
+        if index not in trailing:
+            out.append(text)
+        elif len(lines) == 1:       # one-line statements: their comments line up
+            out.append((text, trailing[index].text))
+        else:
+            out.append(f"{text}  {trailing[index].text}")
     out.extend(_render_tail(after))
     return out
 
@@ -295,7 +315,27 @@ def _clause(indent: int, head: str, head_anchors: tuple[int, ...], condition: no
         return [Line(indent, whole, (*head_anchors, *_anchors(condition, *arrow_nodes)))]
     lines = _condition_lines(indent, head, head_anchors, condition)
     if arrow is not None:
-        lines.append(Line(CONTINUATION, f"-> {arrow}", _anchors(*arrow_nodes)))
+        lines.extend(_arrow_lines(arrow, arrow_nodes))
+    return lines
+
+
+def _arrow_lines(arrow: str, arrow_nodes: Sequence[object]) -> list[Line]:
+    """`-> ACTIONS` on one continuation line, or, when too long, packed over several
+    lines whose actions line up under the first one."""
+    if _fits(CONTINUATION, f"-> {arrow}") or not all(
+            isinstance(n, nodes.ActionRef | nodes.Suppress) for n in arrow_nodes):
+        return [Line(CONTINUATION, f"-> {arrow}", _anchors(*arrow_nodes))]
+    lines: list[Line] = []
+    indent, prefix, text, members = CONTINUATION, "-> ", "", []
+    for item in arrow_nodes:
+        words = action_text(item)  # type: ignore[arg-type]
+        candidate = f"{text}, {words}" if text else words
+        if text and not _fits(indent, f"{prefix}{candidate},"):
+            lines.append(Line(indent, f"{prefix}{text},", _anchors(*members)))
+            indent, prefix, candidate, members = CONTINUATION + 3, "", words, []
+        text = candidate
+        members.append(item)
+    lines.append(Line(indent, f"{prefix}{text}", _anchors(*members)))
     return lines
 
 
@@ -304,10 +344,11 @@ def _condition_lines(indent: int, head: str, head_anchors: tuple[int, ...],
     text = head + expr_text(condition)
     if _fits(indent, text) or not isinstance(condition, nodes.And | nodes.Or):
         return [Line(indent, text, (*head_anchors, *_anchors(condition)))]
-    word, level = ("and", NOT) if isinstance(condition, nodes.And) else ("or", AND)
+    word, text_of = (("and", _and_operand) if isinstance(condition, nodes.And)
+                     else ("or", _or_operand))
     first, *rest = condition.operands
-    lines = [Line(indent, head + expr_text(first, level), (*head_anchors, *_anchors(first)))]
-    lines.extend(Line(CONTINUATION, f"{word} {expr_text(operand, level)}", _anchors(operand))
+    lines = [Line(indent, head + text_of(first), (*head_anchors, *_anchors(first)))]
+    lines.extend(Line(CONTINUATION, f"{word} {text_of(operand)}", _anchors(operand))
                  for operand in rest)
     return lines
 
@@ -392,12 +433,24 @@ def expr_text(expr: nodes.Expr, context: int = OR) -> str:
     return f"({text})" if _strength(expr) < context else text
 
 
+def _or_operand(operand: nodes.Expr) -> str:
+    """An `or` operand; an `and` inside it is put in parentheses although it binds
+    tighter anyway: `a or (b and c)` is how people read it safely."""
+    if isinstance(operand, nodes.And):
+        return f"({_bare_text(operand)})"
+    return expr_text(operand, AND)
+
+
+def _and_operand(operand: nodes.Expr) -> str:
+    return expr_text(operand, NOT)
+
+
 def _bare_text(expr: nodes.Expr) -> str:
     match expr:
         case nodes.Or(operands=operands):
-            return " or ".join(expr_text(o, AND) for o in operands)
+            return " or ".join(map(_or_operand, operands))
         case nodes.And(operands=operands):
-            return " and ".join(expr_text(o, NOT) for o in operands)
+            return " and ".join(map(_and_operand, operands))
         case nodes.Not(operand=operand):
             return "not " + expr_text(operand, NOT)
         case nodes.Compare(op=op, left=left, right=right):

@@ -195,7 +195,9 @@ def test_string_escapes_read_back_the_same_value() -> None:
 
 @pytest.mark.parametrize(("source", "expected"), [
     ("(a or b) and c", "(a or b) and c"),
-    ("a or (b and c)", "a or b and c"),
+    ("a or (b and c)", "a or (b and c)"),
+    ("a or b and c", "a or (b and c)"),
+    ("a and b or c", "(a and b) or c"),
     ("(a or b) or c", "(a or b) or c"),
     ("not (a and b)", "not (a and b)"),
     ("(not a) and b", "not a and b"),
@@ -212,7 +214,8 @@ def test_string_escapes_read_back_the_same_value() -> None:
     ("not (x in {a, -1, 2 days})", "not x in {a, -1, 2 days}"),
     ("x not in {}", "x not in {}"),
 ])
-def test_parentheses_only_where_precedence_needs_them(source: str, expected: str) -> None:
+def test_parentheses_where_precedence_needs_them_and_around_and_inside_or(
+        source: str, expected: str) -> None:
     assert body(f"{source} -> y z\n") == f"{expected} -> y z\n"
 
 
@@ -299,3 +302,17 @@ def test_docs_python_example_runs() -> None:
                                         if p.name != "broken.policy"))
 def test_docs_example_policies_are_formatted(path: str) -> None:
     assert check_formatted(read(DOCS / "examples" / path), path)
+
+
+def test_trailing_comments_of_one_line_statements_line_up() -> None:
+    out = body("param a = 1 # one\nparam long_name = 2 # two\n")
+    assert out == "param a = 1          # one\nparam long_name = 2  # two\n"
+
+
+def test_a_long_action_list_is_wrapped_under_its_first_action() -> None:
+    actions = ", ".join(f"suppress call borrower{i}" for i in range(6))
+    out = body(f"rule r:\n  x -> {actions}\n")
+    lines = out.splitlines()
+    assert all(len(line) <= 88 for line in lines)
+    assert lines[2].startswith("    -> suppress call borrower0")
+    assert lines[3].startswith("       suppress")

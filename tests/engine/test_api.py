@@ -144,3 +144,21 @@ def test_explain_is_available_on_the_compiled_policy() -> None:
     explanation = policy.explain({"overdue": 0})
     assert explanation.decision.matched == ()
     assert explanation.rules[0].reason == "overdue >= 1 day is false: overdue is 0 days"
+
+
+def test_param_errors_carry_their_codes() -> None:
+    from engine.facts import ParamError
+    from policylang import load_policy
+
+    policy = load_policy("policies/retail.policy")
+    facts = {"overdue": 8, "due_in": 0, "periods_overdue": 1, "overdue_amount": "10",
+             "principal": "1000", "loan_type": "credit", "has_guarantor": False,
+             "contact_status": "reachable"}
+    try:
+        policy.evaluate(facts, params={"letter_day": "5", "leter_day": "3 days"})
+    except ParamError as error:
+        assert error.codes == ("E209", "E306")
+        assert "did you mean 5 days?" in error.problems[0]
+        assert "did you mean letter_day?" in error.problems[1]
+    else:
+        raise AssertionError("bad overrides were accepted")
