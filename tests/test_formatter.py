@@ -316,3 +316,9 @@ def test_a_long_action_list_is_wrapped_under_its_first_action() -> None:
     assert all(len(line) <= 88 for line in lines)
     assert lines[2].startswith("    -> suppress call borrower0")
     assert lines[3].startswith("       suppress")
+
+
+@pytest.mark.parametrize("path", sorted((GOLDEN.parent.parent.parent / "policies").rglob(
+    "*.policy")), ids=lambda p: p.name)
+def test_shipped_policies_are_formatted(path: Path) -> None:
+    assert check_formatted(path.read_text(encoding="utf-8"), str(path))
