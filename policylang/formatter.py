@@ -14,7 +14,7 @@ Must not: resolve names, check types, read the schema, or rewrite a broken file.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import attrs
 
@@ -344,12 +344,34 @@ def _condition_lines(indent: int, head: str, head_anchors: tuple[int, ...],
     text = head + expr_text(condition)
     if _fits(indent, text) or not isinstance(condition, nodes.And | nodes.Or):
         return [Line(indent, text, (*head_anchors, *_anchors(condition)))]
-    word, text_of = (("and", _and_operand) if isinstance(condition, nodes.And)
-                     else ("or", _or_operand))
+    word, text_of = _chain_parts(condition)
     first, *rest = condition.operands
-    lines = [Line(indent, head + text_of(first), (*head_anchors, *_anchors(first)))]
-    lines.extend(Line(CONTINUATION, f"{word} {text_of(operand)}", _anchors(operand))
-                 for operand in rest)
+    lines = _broken(indent, head, first, text_of, "")
+    lines[0] = Line(lines[0].indent, lines[0].text, (*head_anchors, *lines[0].anchors))
+    for operand in rest:
+        lines.extend(_broken(CONTINUATION, f"{word} ", operand, text_of, ""))
+    return lines
+
+
+def _chain_parts(chain: nodes.And | nodes.Or) -> tuple[str, Callable[[nodes.Expr], str]]:
+    return ("and", _and_operand) if isinstance(chain, nodes.And) else ("or", _or_operand)
+
+
+def _broken(indent: int, lead: str, operand: nodes.Expr, text_of: Callable[[nodes.Expr], str],
+            closing: str) -> list[Line]:
+    """`lead OPERAND closing` on one line; or, when it does not fit and the operand is a
+    parenthesized chain, that chain one operand per line, lined up inside its `(`."""
+    text = text_of(operand)
+    if (_fits(indent, lead + text + closing) or not isinstance(operand, nodes.And | nodes.Or)
+            or not text.startswith("(")):
+        return [Line(indent, lead + text + closing, _anchors(operand))]
+    word, inner_text_of = _chain_parts(operand)
+    subs = operand.operands
+    inner = indent + display_width(lead) + 1
+    lines = _broken(indent, lead + "(", subs[0], inner_text_of, "")
+    for sub in subs[1:-1]:
+        lines.extend(_broken(inner, f"{word} ", sub, inner_text_of, ""))
+    lines.extend(_broken(inner, f"{word} ", subs[-1], inner_text_of, ")" + closing))
     return lines
 
 

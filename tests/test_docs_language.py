@@ -42,11 +42,7 @@ EXPECT = re.compile(r"#\s*expect\s+([EW]\d{3})\s*$")
 
 # Examples whose documented behaviour the front end does not have yet:
 # a unique piece of the example's text -> why it is expected to fail.
-KNOWN_GAPS = {
-    "let and = has_guarantor": (
-        "keywords are not reserved: the contextual lexer accepts `and` as a name "
-        "where no keyword fits (`let and = ...`, `rule and: ...`), so nothing is reported"),
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def _line_of(text: str, offset: int) -> int:
