@@ -14,6 +14,11 @@ from typing import Any
 import attrs
 
 
+def action_words(verb: str, target: str, using: str | None) -> str:
+    """`verb target [using template]`, as policies, tests and output write an action."""
+    return f"{verb} {target} using {using}" if using is not None else f"{verb} {target}"
+
+
 @attrs.frozen(slots=True)
 class Action:
     """One action of the result: `verb target [using template]`, its catalogue
@@ -26,8 +31,7 @@ class Action:
     rules: tuple[str, ...]
 
     def __str__(self) -> str:
-        words = f"{self.verb} {self.target}"
-        return f"{words} using {self.using}" if self.using is not None else words
+        return action_words(self.verb, self.target, self.using)
 
     def to_json(self) -> dict[str, Any]:
         return {"verb": self.verb, "target": self.target, "using": self.using,
@@ -47,8 +51,7 @@ class SuppressedAction:
     rules: tuple[str, ...]
 
     def __str__(self) -> str:
-        words = f"{self.verb} {self.target}"
-        return f"{words} using {self.using}" if self.using is not None else words
+        return action_words(self.verb, self.target, self.using)
 
     def to_json(self) -> dict[str, Any]:
         return {"verb": self.verb, "target": self.target, "using": self.using,

@@ -109,7 +109,7 @@ def _run_case(policy: CompiledPolicy, file: str, index: int, case: Any) -> CaseR
         decision = policy.evaluate(case["facts"], params=case.get("params") or None)
     except (FactsError, ParamError) as error:
         return CaseResult(file, line, name, False, (f"the case's input is refused: {error}",))
-    actual = [_words(a) for a in decision.actions]
+    actual = [str(a) for a in decision.actions]
     details: list[str] = []
     if "expect" in case:
         expected = [_normal(a) for a in case["expect"]]
@@ -117,7 +117,7 @@ def _run_case(policy: CompiledPolicy, file: str, index: int, case: Any) -> CaseR
             details += [f"expected: {', '.join(expected) or '(no action)'}",
                         f"actual:   {', '.join(actual) or '(no action)'}"]
     for forbidden in map(_normal, case.get("expect_not") or []):
-        producers = [", ".join(a.rules) for a in decision.actions if _words(a) == forbidden]
+        producers = [", ".join(a.rules) for a in decision.actions if str(a) == forbidden]
         if producers:
             details.append(f"must not contain: {forbidden} (produced by {producers[0]})")
     return CaseResult(file, line, name, not details, tuple(details))
@@ -157,8 +157,3 @@ def _unknown_action(text: str, policy: CompiledPolicy) -> str | None:
 
 def _normal(text: object) -> str:
     return " ".join(str(text).split())
-
-
-def _words(action: Any) -> str:
-    words = f"{action.verb} {action.target}"
-    return f"{words} using {action.using}" if action.using else words

@@ -13,29 +13,17 @@ engine may import `policylang` submodules without a cycle.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-_EXPORTS = {
-    "load_policy": "engine.api", "load_policy_text": "engine.api",
-    "compile_checked": "engine.api",
-    "CompiledPolicy": "engine.api", "PolicyError": "engine.api",
-    "FactsError": "engine.facts", "FactProblem": "engine.facts", "ParamError": "engine.facts",
-    "Decision": "engine.decision", "Action": "engine.decision",
-    "SuppressedAction": "engine.decision", "Explanation": "engine.explain",
-}
-
-__all__ = ["Action", "CompiledPolicy", "Decision", "Explanation", "FactProblem", "FactsError",
-           "ParamError", "PolicyError", "SuppressedAction", "compile_checked", "load_policy",
-           "load_policy_text"]
+import engine
+from engine import __all__ as __all__
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    if name not in __all__:
         raise AttributeError(f"module 'policylang' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    return getattr(engine, name)
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+    return sorted({*globals(), *__all__})

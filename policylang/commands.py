@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.api import compile_checked
+from engine.decision import Decision
 from engine.facts import FactsError, ParamError
 from engine.tester import run_test_paths
 from policylang.diagnostics import Diagnostic, has_errors
@@ -135,29 +136,24 @@ def _params(pairs: list[str]) -> dict[str, str]:
     return params
 
 
-def render_decision_text(decision: Any) -> str:
+def render_decision_text(decision: Decision) -> str:
     """A decision for people: the ordered actions with their rules, then the rest."""
     lines = [f"{decision.policy} {decision.version or ''}".rstrip()]
     if not decision.actions:
         lines.append("actions: none")
     else:
         lines.append("actions:")
-        width = max(len(_action_words(a)) for a in decision.actions)
+        width = max(len(str(a)) for a in decision.actions)
         for index, action in enumerate(decision.actions, 1):
-            lines.append(f"  {index}. {_action_words(action):<{width}}  stage {action.stage}"
+            lines.append(f"  {index}. {action!s:<{width}}  stage {action.stage}"
                          f"  rules: {', '.join(action.rules)}")
     for item in decision.suppressed:
-        lines.append(f"suppressed: {_action_words(item)} by {item.by} "
+        lines.append(f"suppressed: {item} by {item.by} "
                      f"(produced by {', '.join(item.rules)})")
     lines.append("matched: " + (", ".join(decision.matched) or "none"))
     if decision.stopped_by:
         lines.append(f"stopped by final rule: {decision.stopped_by}")
     return "\n".join(lines)
-
-
-def _action_words(action: Any) -> str:
-    words = f"{action.verb} {action.target}"
-    return f"{words} using {action.using}" if action.using else words
 
 
 # -- test -------------------------------------------------------------------------
