@@ -56,7 +56,7 @@ def run_test_paths(paths: Sequence[str], out: TextIO) -> int:
         try:
             file_results = run_test_file(path)
         except OSError as error:
-            out.write(f"{path}: cannot read: {error.strerror or error}\n")
+            out.write(f"{path}: cannot read: {(error.strerror or str(error)).lower()}\n")
             status = EXIT_USAGE
             continue
         except TestFileError as error:
