@@ -94,6 +94,9 @@ def run_eval(args: argparse.Namespace) -> int:
     except OSError as error:
         _err(f"{args.facts}: cannot read the facts file: {_os_reason(error)}")
         return EXIT_USAGE
+    except UnicodeDecodeError as error:
+        _err(f"{_facts_name(args.facts)}: not UTF-8 text (byte {error.start} cannot be read)")
+        return EXIT_INVALID
     except (InputError, ValueError) as error:
         _err(str(error))
         return EXIT_INVALID

@@ -33,6 +33,8 @@ def parse_json_object(text: str, name: str) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         raise InputError(f"{name}:{error.lineno}:{error.colno}: not valid JSON: "
                          f"{error.msg.lower()}") from None
+    except RecursionError:
+        raise InputError(f"{name}: the JSON is nested too deeply to be facts") from None
     if not isinstance(value, dict):
         raise InputError(f"{name}: expected a JSON object of facts such as "
                          f'{{"overdue": 7}}, found {type(value).__name__}')

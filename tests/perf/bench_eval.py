@@ -67,29 +67,47 @@ print(json.dumps({"import_ns": t1 - t0, "load_ns": t2 - t1}))
 
 # -- timing helpers ---------------------------------------------------------------------
 
+BLOCKS = 10   # each repeat alternates engine and baseline over this many slices of the work
+
+CLOCK = time.process_time_ns   # CPU time of this process: time taken by other jobs on a
+                               # shared machine is not counted against either side
+
+
 def timed(run: Callable[[], Any]) -> int:
-    """Nanoseconds taken by `run()`, with the collector cleared before and off during."""
+    """CPU nanoseconds taken by `run()`, with the collector cleared before and off during."""
     gc.collect()
     gc.disable()
     try:
-        start = time.perf_counter_ns()
+        start = CLOCK()
         result = run()
-        elapsed = time.perf_counter_ns() - start
+        elapsed = CLOCK() - start
     finally:
         gc.enable()
     del result
     return elapsed
 
 
-def interleaved(runs: dict[str, Callable[[], Any]], repeats: int) -> dict[str, list[int]]:
-    """Each repeat times every run once; the order rotates every repeat."""
+def interleaved(runs: dict[str, Callable[[int], Any]], repeats: int) -> dict[str, list[int]]:
+    """Each repeat times every run on each of BLOCKS slices of the work, alternating
+    between the runs slice by slice (the first run rotates), and sums per run: a
+    slow spell of the machine then falls on both sides alike."""
     names = list(runs)
     times: dict[str, list[int]] = {name: [] for name in names}
     for repeat in range(repeats):
         shift = repeat % len(names)
-        for name in names[shift:] + names[:shift]:
-            times[name].append(timed(runs[name]))
+        order = names[shift:] + names[:shift]
+        total = dict.fromkeys(names, 0)
+        for block in range(BLOCKS):
+            for name in order:
+                total[name] += timed(lambda name=name, block=block: runs[name](block))
+        for name in names:
+            times[name].append(total[name])
     return times
+
+
+def blocks(items: list[Any]) -> list[list[Any]]:
+    size = -(-len(items) // BLOCKS)
+    return [items[i * size:(i + 1) * size] for i in range(BLOCKS)]
 
 
 def spread(values: Sequence[float]) -> dict[str, float]:
@@ -110,13 +128,14 @@ def check_agreement(policy: Any, loans: list[dict[str, Any]]) -> None:
 
 def single(policy: Any, sample: list[dict[str, Any]], repeats: int) -> dict[str, Any]:
     evaluate = policy.evaluate
+    slices = blocks(sample)
 
-    def engine() -> None:
-        for facts in sample:
+    def engine(block: int) -> None:
+        for facts in slices[block]:
             evaluate(facts)
 
-    def baseline() -> None:
-        for facts in sample:
+    def baseline(block: int) -> None:
+        for facts in slices[block]:
             decide(facts)
 
     times = interleaved({"engine": engine, "baseline": baseline}, repeats)
@@ -130,12 +149,13 @@ def single(policy: Any, sample: list[dict[str, Any]], repeats: int) -> dict[str,
 
 def batch(policy: Any, loans: list[dict[str, Any]], repeats: int) -> dict[str, Any]:
     evaluate_many = policy.evaluate_many
+    slices = blocks(loans)
 
-    def engine() -> list[Any]:
-        return evaluate_many(loans)
+    def engine(block: int) -> list[Any]:
+        return evaluate_many(slices[block])
 
-    def baseline() -> list[Any]:
-        return [decide(facts) for facts in loans]
+    def baseline(block: int) -> list[Any]:
+        return [decide(facts) for facts in slices[block]]
 
     times = interleaved({"engine": engine, "baseline": baseline}, repeats)
     rate = {name: [len(loans) / (t / 1e9) for t in ts] for name, ts in times.items()}
