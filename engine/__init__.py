@@ -17,7 +17,7 @@ _EXPORTS = {
     "load_policy": "engine.api", "load_policy_text": "engine.api",
     "compile_checked": "engine.api",
     "CompiledPolicy": "engine.api", "PolicyError": "engine.api",
-    "FactsError": "engine.facts", "FactProblem": "engine.facts", "ParamError": "engine.facts",
+    "FactsError": "engine.facts", "FactProblem": "engine.facts", "ParamError": "engine.params",
     "Decision": "engine.decision", "Action": "engine.decision",
     "SuppressedAction": "engine.decision", "Explanation": "engine.explain",
 }

@@ -20,8 +20,9 @@ import attrs
 from engine.compile import Program, compile_program
 from engine.decision import Decision
 from engine.explain import Explanation, explain
-from engine.facts import FactsError, FactsValidator, ParamBinder, build_validator
+from engine.facts import FactsError, FactsValidator, build_validator
 from engine.ordering import RulePlan, plan_rules, resolve
+from engine.params import ParamBinder
 from engine.prefilter import Group, group_rules
 from policylang import nodes
 from policylang.checked import CheckedPolicy

@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from engine.facts import Marker, ParamError  # ParamError re-exported: the CLI imports it
+from engine.facts import Marker
 from policylang import nodes
 from policylang.checked import CheckedPolicy, NameKind, literal_value
 from policylang.schema_model import FactType
@@ -436,4 +436,4 @@ def _names(expr: Any) -> Iterator[nodes.Name]:
                 yield from _names(child)
 
 
-__all__ = ["DECIMAL", "UNDEFINED", "UNSET", "Code", "ParamError", "Program", "compile_program"]
+__all__ = ["DECIMAL", "UNDEFINED", "UNSET", "Code", "Program", "compile_program"]

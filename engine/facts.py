@@ -14,8 +14,6 @@ eval anything (a string override is parsed with the policy grammar).
 
 from __future__ import annotations
 
-import datetime
-import functools
 import json
 import math
 import numbers
@@ -27,12 +25,7 @@ from typing import Any
 
 import attrs
 
-from policylang import nodes
-from policylang.checked import literal_value
-from policylang.parser import parse_text
 from policylang.schema_model import FactDef, FactType, Schema
-from policylang.suggest import did_you_mean
-from policylang.typesys import Type, TypeKind, money
 
 Value = bool | int | Decimal | str
 Coercer = Callable[[Mapping[str, Any]], Value]
@@ -52,7 +45,7 @@ class Marker:
 
 
 MISSING: Any = Marker("MISSING")      # a fact the caller did not give
-_BAD: Any = Marker("BAD")             # a value that does not convert
+INVALID: Any = Marker("INVALID")      # a value that does not convert
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _WHOLE = (FactType.INT, FactType.DAYS)
 _EXACT = (FactType.DECIMAL, FactType.MONEY)
@@ -89,7 +82,7 @@ class _Invalid(Exception):
     """Raised by a fast coercer; the slow path then collects every problem."""
 
 
-# -- conversions: a value in its run-time form, or _BAD --------------------------------
+# -- conversions: a value in its run-time form, or INVALID --------------------------------
 
 def to_whole(value: Any) -> Any:
     """A whole number: an int, or an integral float/Decimal; never a bool."""
@@ -97,14 +90,14 @@ def to_whole(value: Any) -> Any:
     if kind is int:
         return value
     if kind is bool or kind is str:
-        return _BAD
+        return INVALID
     if isinstance(value, Decimal):
-        return int(value) if value.is_finite() and value == value.to_integral_value() else _BAD
+        return int(value) if value.is_finite() and value == value.to_integral_value() else INVALID
     if isinstance(value, float):
-        return int(value) if value.is_integer() else _BAD
+        return int(value) if value.is_integer() else INVALID
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return int(value)
-    return _BAD
+    return INVALID
 
 
 def to_decimal(value: Any, currency: str | None = None) -> Any:
@@ -115,38 +108,38 @@ def to_decimal(value: Any, currency: str | None = None) -> Any:
         text = value.strip()
         if currency and text.endswith(currency):
             text = text[: -len(currency)].rstrip()
-        return Decimal(text) if _DECIMAL_TEXT.fullmatch(text) else _BAD
+        return Decimal(text) if _DECIMAL_TEXT.fullmatch(text) else INVALID
     if kind is int:
         return Decimal(value)
     if kind is bool:
-        return _BAD
+        return INVALID
     if isinstance(value, Decimal):
-        return value if value.is_finite() else _BAD
+        return value if value.is_finite() else INVALID
     if isinstance(value, float):
-        return Decimal(repr(value)) if math.isfinite(value) else _BAD
+        return Decimal(repr(value)) if math.isfinite(value) else INVALID
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return Decimal(int(value))
-    return _BAD
+    return INVALID
 
 
 def convert(fact: FactDef, value: Any) -> Any:
     """A fact's run-time value from the caller's value (MISSING gives the default),
-    or _BAD when it has the wrong type or lies outside the fact's domain."""
+    or INVALID when it has the wrong type or lies outside the fact's domain."""
     if value is MISSING:
-        return fact.default if fact.has_default else _BAD
+        return fact.default if fact.has_default else INVALID
     match fact.type:
         case FactType.BOOL:
-            return value if value is True or value is False else _BAD
+            return value if value is True or value is False else INVALID
         case FactType.INT | FactType.DAYS:
             result = to_whole(value)
         case FactType.DECIMAL | FactType.MONEY:
             result = to_decimal(value, fact.currency)
         case FactType.ENUM:
-            return value if isinstance(value, str) and value in fact.values else _BAD
+            return value if isinstance(value, str) and value in fact.values else INVALID
         case FactType.STRING:
-            return value if isinstance(value, str) else _BAD
-    if result is _BAD or not _in_domain(fact, result):
-        return _BAD
+            return value if isinstance(value, str) else INVALID
+    if result is INVALID or not _in_domain(fact, result):
+        return INVALID
     return result
 
 
@@ -335,7 +328,7 @@ class FactsValidator:
         found = []
         for fact in self.facts:
             value = facts.get(fact.name, MISSING)
-            if convert(fact, value) is _BAD:
+            if convert(fact, value) is INVALID:
                 found.append(_problem(fact, self.expected[fact.name], value,
                                       self.rules.get(fact.name, ())))
         return found
@@ -412,7 +405,7 @@ def _coercer(fact: FactDef) -> Coercer:
 
     def slow(value: Any) -> Value:
         result = convert(fact, value)
-        if result is _BAD:
+        if result is INVALID:
             raise _Invalid
         return result  # type: ignore[no-any-return]
 
@@ -443,128 +436,3 @@ def _coercer(fact: FactDef) -> Coercer:
         value = facts.get(name, MISSING)
         return value if type(value) is str else slow(value)
     return text
-
-
-# -- param overrides --------------------------------------------------------------------
-
-class ParamError(ValueError):
-    """A param override names no param of the policy (E306) or has the wrong type (E209).
-    `.problems` are the messages, `.codes` their diagnostic codes, in the same order."""
-
-    def __init__(self, problems: Iterable[tuple[str, str]]) -> None:
-        pairs = tuple(problems)
-        self.codes = tuple(code for code, _ in pairs)
-        self.problems = tuple(message for _, message in pairs)
-        super().__init__("\n".join(f"error[{code}]: {message}" for code, message in pairs))
-
-
-@attrs.frozen(slots=True)
-class ParamBinder:
-    """Turns a caller's overrides into the param values of one evaluation. A value is a
-    string in literal syntax (`"5 days"`, `"5days"`, `"30%"`, `"100 CNY"`, `"true"`)
-    or an already-typed value (int days, Decimal, bool, str)."""
-
-    names: tuple[str, ...]
-    types: tuple[Type, ...]
-    defaults: tuple[Value, ...]
-
-    def bind(self, overrides: Mapping[str, Any] | None) -> tuple[Value, ...]:
-        """The param values in declaration order; ParamError naming every bad override."""
-        if not overrides:
-            return self.defaults
-        values = list(self.defaults)
-        problems = []
-        for name, given in overrides.items():
-            if name not in self.names:
-                problems.append(("E306", _unknown_param(name, self.names)))
-                continue
-            index = self.names.index(name)
-            value, problem = coerce_param(self.types[index], given)
-            if problem:
-                problems.append(("E209", f"param `{name}`: {problem}"))
-            else:
-                values[index] = value
-        if problems:
-            raise ParamError(problems)
-        return tuple(values)
-
-
-def _unknown_param(name: Any, known: tuple[str, ...]) -> str:
-    hint = did_you_mean(str(name), known)
-    listing = ("the policy's params are " + ", ".join(known)) if known else \
-        "the policy declares no params"
-    return f"unknown param `{name}`: {listing}" + (f"; {hint}" if hint else "")
-
-
-def param_words(kind: Type) -> str:
-    """What an override of a param of type `kind` must look like."""
-    match kind.kind:
-        case TypeKind.DAYS:
-            return "a whole number of days such as `5 days`"
-        case TypeKind.NUMBER:
-            return "a number such as `3`, `0.25` or `30%`"
-        case TypeKind.MONEY:
-            return f"an amount in {kind.currency} such as `100 {kind.currency}`"
-        case TypeKind.BOOL:
-            return "`true` or `false`"
-    return "text"
-
-
-def coerce_param(kind: Type, given: Any) -> tuple[Value | None, str | None]:
-    """(value, None) when `given` fits a param of type `kind`, else (None, what is wrong)."""
-    if isinstance(given, str) and not (kind.kind is TypeKind.STRING
-                                       and not given.lstrip().startswith('"')):
-        literal = parse_literal(given)
-        value = _literal_fits(kind, literal) if literal is not None else _BAD
-    else:
-        value = _typed_fits(kind, given)
-    if value is _BAD:
-        hint = _days_hint(kind, given)
-        problem = f"expected {param_words(kind)}, got {given_words(given)}"
-        return None, problem + (f"; {hint}" if hint else "")
-    return value, None
-
-
-@functools.lru_cache(maxsize=512)
-def parse_literal(text: str) -> nodes.Literal | None:
-    """A literal parsed with the policy grammar (parsing only), or None."""
-    result = parse_text(f"param value = {text}")
-    statements = result.policy.statements if result.policy is not None else ()
-    if len(statements) != 1 or not isinstance(statements[0], nodes.Param):
-        return None
-    return statements[0].value
-
-
-def _literal_fits(kind: Type, literal: nodes.Literal) -> Any:
-    value = literal_value(literal)
-    match literal:
-        case nodes.Duration():
-            return value if kind.kind is TypeKind.DAYS and isinstance(value, int) else _BAD
-        case nodes.Number() | nodes.Percent():
-            return value if kind.kind is TypeKind.NUMBER else _BAD
-        case nodes.Money(currency=currency):
-            return value if kind == money(currency) else _BAD
-        case nodes.Bool():
-            return value if kind.kind is TypeKind.BOOL else _BAD
-    return value if kind.kind is TypeKind.STRING else _BAD
-
-
-def _typed_fits(kind: Type, given: Any) -> Any:
-    match kind.kind:
-        case TypeKind.DAYS:
-            if isinstance(given, datetime.timedelta):
-                return given.days if given == datetime.timedelta(days=given.days) else _BAD
-            return to_whole(given)
-        case TypeKind.NUMBER | TypeKind.MONEY:
-            return _BAD if isinstance(given, str) else to_decimal(given)
-        case TypeKind.BOOL:
-            return given if given is True or given is False else _BAD
-    return given if isinstance(given, str) else _BAD
-
-
-def _days_hint(kind: Type, given: Any) -> str | None:
-    if kind.kind is TypeKind.DAYS and isinstance(given, str):
-        literal = parse_literal(given)
-        if isinstance(literal, nodes.Number):
-            return f"did you mean {given.strip()} days?"
-    return None

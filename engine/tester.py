@@ -17,7 +17,8 @@ from typing import Any, TextIO
 import attrs
 
 from engine.api import CompiledPolicy, compile_checked
-from engine.facts import FactsError, ParamError
+from engine.facts import FactsError
+from engine.params import ParamError
 from engine.yamlfile import LineDict, YamlError, load_yaml
 from policylang.pipeline import load_file
 from policylang.render import render_all_text, summary_line

@@ -16,7 +16,8 @@ from typing import Any
 
 from engine.api import compile_checked
 from engine.decision import Decision
-from engine.facts import FactsError, ParamError
+from engine.facts import FactsError
+from engine.params import ParamError
 from engine.tester import run_test_paths
 from policylang.diagnostics import Diagnostic, has_errors
 from policylang.formatter import format_text

@@ -147,7 +147,7 @@ def test_explain_is_available_on_the_compiled_policy() -> None:
 
 
 def test_param_errors_carry_their_codes() -> None:
-    from engine.facts import ParamError
+    from engine.params import ParamError
     from policylang import load_policy
 
     policy = load_policy("policies/retail.policy")

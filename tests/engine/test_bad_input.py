@@ -8,7 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.facts import FactsError, ParamError
+from engine.facts import FactsError
+from engine.params import ParamError
 from policylang import load_policy
 
 POLICY = load_policy("policies/retail.policy")

@@ -17,8 +17,9 @@ from engine_helpers import SCHEMA, compile_text, policy_of, suppressed_words, wo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.compile import ParamError, compile_program
+from engine.compile import compile_program
 from engine.facts import FactsError, build_validator
+from engine.params import ParamError
 
 CASES = Path(__file__).with_name("cases")
 ERRORS = {"ParamError": ParamError, "FactsError": FactsError}
