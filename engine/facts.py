@@ -1,15 +1,14 @@
-"""Input validation: the caller's facts and param overrides, checked and coerced.
+"""Facts validation: the caller's facts, checked against the schema and coerced.
 
 Stage: the first step of every evaluation, before any rule is tried.
 Input: a mapping of fact names to values (JSON-like: ints, decimals, decimal
-strings, bools, strings) checked against the schema; a mapping of param
-overrides (literal strings such as "5 days", or typed values).
+strings, bools, strings), or a batch of them.
 Output: every schema fact's value in its run-time form (bool; int for
 int/days; Decimal for decimal/money; str for enum/string), or a `FactsError`
-listing every problem at once; the param values, or a `ParamError`.
+listing every problem at once, each naming the fact, what it expects and the
+rules that read it. (Param overrides are `params.py`.)
 Must not: evaluate rules; turn a binary float into money other than through
-its shortest repr; accept `true` as a number; stop at the first problem;
-eval anything (a string override is parsed with the policy grammar).
+its shortest repr; accept `true` as a number; stop at the first problem.
 """
 
 from __future__ import annotations
