@@ -85,8 +85,7 @@ class CompiledPolicy:
         values: list[Sequence[Any]] = []
         for start in range(0, len(rows), BATCH_CHUNK):
             values.extend(self._validate_chunk(rows[start:start + BATCH_CHUNK], start))
-        decide = self.decide
-        return [decide([*row, *tail]) for row in values]
+        return self.decide_many([[*row, *tail] for row in values])
 
     def _validate_chunk(self, rows: list[Mapping[str, Any]], start: int
                         ) -> Sequence[Sequence[Any]]:
@@ -117,21 +116,35 @@ class CompiledPolicy:
         return env
 
     def decide(self, env: list[Any]) -> Decision:
-        """Try the rules on a prepared value list; the decision for the rules that matched.
-        Bit i of the mask is the rule at position i of the evaluation order, so the
-        lowest matched final bit is the first final rule that matched: it keeps
-        itself and the rules before it, and cuts off the rest."""
+        """Try the rules on a prepared value list; the decision for the rules that matched."""
         mask = 0
         for guard, members in self._groups:
             if guard is None or guard(env):
                 for test, bit in members:
                     if test(env):
                         mask |= bit
-        finals = mask & self._final_bits
-        if finals:
-            mask &= ((finals & -finals) << 1) - 1
+        mask = cut_after_final(mask, self._final_bits)
         decision = self._memo.get(mask)
         return decision if decision is not None else self._decision_for(mask)
+
+    def decide_many(self, envs: list[list[Any]]) -> list[Decision]:
+        """`decide` for many value lists, one rule at a time across all of them: each
+        group's guard is tested on every loan, then each member only on the loans
+        where the guard held. Same tests, same masks, less interpretation per loan."""
+        masks = [0] * len(envs)
+        everyone = range(len(envs))
+        for guard, members in self._groups:
+            chosen = everyone if guard is None else [i for i in everyone if guard(envs[i])]
+            for test, bit in members:
+                for i in [i for i in chosen if test(envs[i])]:
+                    masks[i] |= bit
+        final_bits, memo = self._final_bits, self._memo
+        decisions = []
+        for found in masks:
+            mask = cut_after_final(found, final_bits)
+            decision = memo.get(mask)
+            decisions.append(decision if decision is not None else self._decision_for(mask))
+        return decisions
 
     def _decision_for(self, mask: int) -> Decision:
         matched = [plan for plan in self.plans if mask >> plan.index & 1]
@@ -142,6 +155,14 @@ class CompiledPolicy:
         if len(self._memo) < MEMO_LIMIT:
             self._memo[mask] = decision
         return decision
+
+
+def cut_after_final(mask: int, final_bits: int) -> int:
+    """The matched rules that fire. Bit i of the mask is the rule at position i of the
+    evaluation order, so the lowest matched final bit is the first final rule that
+    matched: it keeps itself and the rules before it, and cuts off the rest."""
+    finals = mask & final_bits
+    return mask & (((finals & -finals) << 1) - 1) if finals else mask
 
 
 def compile_checked(checked: CheckedPolicy) -> CompiledPolicy:

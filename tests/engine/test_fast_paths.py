@@ -79,3 +79,11 @@ def test_evaluate_many_equals_evaluate_one_by_one_on_the_retail_policy() -> None
     policy = load_policy("policies/retail.policy")
     loans = generate_loans(300, seed=7)
     assert policy.evaluate_many(loans) == [policy.evaluate(loan) for loan in loans]
+
+
+@SETTINGS
+@given(text=policies(), loans=st.lists(facts(), min_size=1, max_size=12))
+def test_a_batch_decides_each_loan_as_evaluate_does(text: str,
+                                                    loans: list[dict[str, Any]]) -> None:
+    policy = load_policy_text(text, schema_text=SCHEMA_YAML)
+    assert policy.evaluate_many(loans) == [policy.evaluate(loan) for loan in loans]
