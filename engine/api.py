@@ -32,7 +32,7 @@ from policylang.render import render_all_text, summary_line
 from policylang.schema_model import Schema
 
 MEMO_LIMIT = 16384         # distinct sets of matched rules remembered per policy
-BATCH_CHUNK = 2048         # loans validated column-wise at a time: columns stay in cache
+BATCH_CHUNK = 1024         # loans validated and decided at a time: their data stay in cache
 
 
 class PolicyError(Exception):
@@ -85,7 +85,11 @@ class CompiledPolicy:
         values: list[Sequence[Any]] = []
         for start in range(0, len(rows), BATCH_CHUNK):
             values.extend(self._validate_chunk(rows[start:start + BATCH_CHUNK], start))
-        return self.decide_many([[*row, *tail] for row in values])
+        decisions: list[Decision] = []
+        for start in range(0, len(values), BATCH_CHUNK):
+            chunk = values[start:start + BATCH_CHUNK]
+            decisions.extend(self.decide_many([[*row, *tail] for row in chunk]))
+        return decisions
 
     def _validate_chunk(self, rows: list[Mapping[str, Any]], start: int
                         ) -> Sequence[Sequence[Any]]:
