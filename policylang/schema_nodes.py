@@ -9,7 +9,6 @@ Must not: know what a fact or an action means; read numbers through float.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -22,6 +21,7 @@ from policylang.diagnostics import Diagnostic, Label, diagnostic
 from policylang.keywords import KEYWORDS
 from policylang.schema_model import ActionDef, FactType
 from policylang.source import SourceFile, Span
+from policylang.suggest import closest
 
 TOP_KEYS = ("facts", "actions", "exclusive")
 FACT_KEYS = ("type", "min", "max", "default", "currency", "values", "label", "doc", "history")
@@ -65,11 +65,9 @@ Fields = dict[str, tuple[Node, Node]]   # key text -> (key node, value node), in
 
 
 def suggest(word: str, choices: Iterable[str]) -> str | None:
-    """A `did you mean` hint naming the closest choice, if one is close."""
-    choices = list(choices)
-    folded = [c for c in choices if c.lower() == word.lower()]
-    close = folded or difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f'did you mean "{close[0]}"?' if close else None
+    """A `did you mean` hint naming the closest choice (quoted, as YAML names are)."""
+    best = closest(word, choices)
+    return f'did you mean "{best}"?' if best is not None else None
 
 
 def _usable(text: str) -> bool:
