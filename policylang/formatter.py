@@ -21,6 +21,14 @@ import attrs
 from policylang import nodes
 from policylang.diagnostics import Diagnostic, has_errors
 from policylang.parser import ParseResult, parse_text
+from policylang.printer import (
+    action_text,
+    and_operand,
+    expr_text,
+    join_words,
+    or_operand,
+    quote,
+)
 from policylang.source import SourceFile, display_width
 
 MAX_WIDTH = 88          # a statement line longer than this is broken
@@ -278,9 +286,9 @@ def layout_statement(statement: nodes.Statement) -> list[Line]:
 def _simple_text(statement: nodes.Statement) -> str:
     match statement:
         case nodes.Header(name=name, version=version, title=title):
-            return _join("policy", name.text, _version(version), _opt_quote(title))
+            return join_words("policy", name.text, _version(version), _opt_quote(title))
         case nodes.GuardHeader(name=name, version=version):
-            return _join("guard", name.text, _version(version))
+            return join_words("guard", name.text, _version(version))
         case nodes.SchemaDecl(path=path):
             return f"schema {quote(path)}"
         case nodes.GuardsDecl(paths=paths):
@@ -298,7 +306,7 @@ def _layout_rule(rule: nodes.Rule) -> list[Line]:
         return _clause(0, "", (rule.span.start,), rule.condition,
                        arrow=actions, arrow_nodes=rule.actions)
     priority = f"priority {rule.priority}" if rule.priority is not None else None
-    head = _join("rule", rule.name.text, _opt_quote(rule.label), priority,
+    head = join_words("rule", rule.name.text, _opt_quote(rule.label), priority,
                  "final" if rule.final else None) + ":"
     head_line = Line(0, head, (rule.span.start, *_anchors(rule.name)))
     body = _clause(BODY, "", (), rule.condition, arrow=actions, arrow_nodes=rule.actions)
@@ -354,7 +362,7 @@ def _condition_lines(indent: int, head: str, head_anchors: tuple[int, ...],
 
 
 def _chain_parts(chain: nodes.And | nodes.Or) -> tuple[str, Callable[[nodes.Expr], str]]:
-    return ("and", _and_operand) if isinstance(chain, nodes.And) else ("or", _or_operand)
+    return ("and", and_operand) if isinstance(chain, nodes.And) else ("or", or_operand)
 
 
 def _broken(indent: int, lead: str, operand: nodes.Expr, text_of: Callable[[nodes.Expr], str],
@@ -394,10 +402,6 @@ def _anchors(*items: object) -> tuple[int, ...]:
     return tuple(sorted(found))
 
 
-def _join(*words: str | None) -> str:
-    return " ".join(w for w in words if w is not None)
-
-
 def _version(version: str | None) -> str | None:
     return None if version is None else f"version {quote(version)}"
 
@@ -411,116 +415,3 @@ def _expectation(expect: nodes.ExpectAction | nodes.ExpectAny) -> tuple[str, lis
         return "any", [expect]
     text = action_text(expect.action)
     return (f"no {text}" if expect.negated else text), [expect]
-
-
-def action_text(action: nodes.ActionItem) -> str:
-    """`verb target [using template]` or `suppress verb [target]`."""
-    if isinstance(action, nodes.Suppress):
-        return _join("suppress", action.verb.text,
-                     action.target.text if action.target is not None else None)
-    using = f"using {action.using.text}" if action.using is not None else None
-    return _join(action.verb.text, action.target.text, using)
-
-
-# -- expressions ---------------------------------------------------------------------------
-# Binding strength, loosest first, as in grammar.lark. An operand is put in parentheses
-# exactly when the grammar could not otherwise give back the same tree.
-
-OR, AND, NOT, PREDICATE, SUM, PRODUCT, UNARY, ATOM = range(1, 9)
-
-
-def _strength(expr: nodes.Expr) -> int:
-    match expr:
-        case nodes.Or():
-            return OR
-        case nodes.And():
-            return AND
-        case nodes.Not():
-            return NOT
-        case nodes.Compare() | nodes.Between() | nodes.InSet():
-            return PREDICATE
-        case nodes.Arith(op=nodes.ArithOp.ADD | nodes.ArithOp.SUB):
-            return SUM
-        case nodes.Arith():
-            return PRODUCT
-        case nodes.Negate():
-            return UNARY
-        case _:
-            return ATOM
-
-
-def expr_text(expr: nodes.Expr, context: int = OR) -> str:
-    """The canonical text of `expr` where the grammar expects strength `context`."""
-    text = _bare_text(expr)
-    return f"({text})" if _strength(expr) < context else text
-
-
-def _or_operand(operand: nodes.Expr) -> str:
-    """An `or` operand; an `and` inside it is put in parentheses although it binds
-    tighter anyway: `a or (b and c)` is how people read it safely."""
-    if isinstance(operand, nodes.And):
-        return f"({_bare_text(operand)})"
-    return expr_text(operand, AND)
-
-
-def _and_operand(operand: nodes.Expr) -> str:
-    return expr_text(operand, NOT)
-
-
-def _bare_text(expr: nodes.Expr) -> str:
-    match expr:
-        case nodes.Or(operands=operands):
-            return " or ".join(map(_or_operand, operands))
-        case nodes.And(operands=operands):
-            return " and ".join(map(_and_operand, operands))
-        case nodes.Not(operand=operand):
-            return "not " + expr_text(operand, NOT)
-        case nodes.Compare(op=op, left=left, right=right):
-            return f"{expr_text(left, SUM)} {op.value} {expr_text(right, SUM)}"
-        case nodes.Between(subject=subject, low=low, high=high):
-            return (f"{expr_text(subject, SUM)} between {expr_text(low, SUM)}"
-                    f" and {expr_text(high, SUM)}")
-        case nodes.InSet(subject=subject, items=items, negated=negated):
-            body = ", ".join(expr_text(i, ATOM) for i in items)
-            return f"{expr_text(subject, SUM)} {'not in' if negated else 'in'} {{{body}}}"
-        case nodes.Arith(op=op, left=left, right=right):
-            level = _strength(expr)
-            return f"{expr_text(left, level)} {op.value} {expr_text(right, level + 1)}"
-        case nodes.Negate(operand=operand):
-            inner = expr_text(operand, UNARY)
-            return ("- " if inner.startswith("-") else "-") + inner
-        case nodes.Name(text=text):
-            return text
-    return literal_text(expr)
-
-
-def literal_text(literal: nodes.Expr) -> str:
-    """`7 days`, `1 week`, `30%`, `1062.67 CNY`, `"text"`, `true`; numbers exactly as
-    their Decimal (never an exponent). A negative value (a param or a set item) gets `-`."""
-    match literal:
-        case nodes.Number(value=value):
-            return decimal_text(value)
-        case nodes.Percent(value=value):
-            return f"{decimal_text(value)}%"
-        case nodes.Duration(amount=amount, unit=unit):
-            plural = "" if abs(amount) == 1 else "s"
-            return f"{decimal_text(amount)} {unit.value}{plural}"
-        case nodes.Money(amount=amount, currency=currency):
-            return f"{decimal_text(amount)} {currency}"
-        case nodes.String(value=value):
-            return quote(value)
-        case nodes.Bool(value=value):
-            return "true" if value else "false"
-    raise TypeError(f"not an expression node: {type(literal).__name__}")
-
-
-def decimal_text(value: object) -> str:
-    # format "f", not str(): str(Decimal("0.0000001")) is "1E-7", which does not parse.
-    return format(value, "f")
-
-
-def quote(text: str) -> str:
-    """A string literal that reads back as `text` (see build.unquote)."""
-    escaped = (text.replace("\\", "\\\\").replace('"', '\\"')
-               .replace("\n", "\\n").replace("\t", "\\t"))
-    return f'"{escaped}"'
