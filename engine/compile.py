@@ -85,6 +85,9 @@ def compile_program(checked: CheckedPolicy, facts: tuple[str, ...], *,
     lets = tuple(checked.lets)
     compiler = _Compiler(checked, facts, params, lets, wrap_let)
     tests = tuple(compiler.test(rule.condition) for rule in checked.rules)
+    for statement in checked.asserts:        # compiled too: the analyser confirms its
+        if isinstance(statement, nodes.Assert):  # witnesses on the engine, conditions included
+            compiler.expr(statement.condition)
     return Program(facts=facts, params=params, lets=lets,
                    param_defaults=tuple(p.value for p in checked.params.values()),
                    let_blank=(UNSET,) * len(lets), tests=tests,

@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="parse and check policy files")
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--no-analysis", action="store_true",
+                       help="skip the analyser (assertions, unreachable rules, conflicts)")
     check.set_defaults(run=commands.run_check)
 
     evaluate = sub.add_parser("eval", help="evaluate a policy on one loan's facts")

@@ -14,12 +14,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from engine.api import compile_checked
 from engine.decision import Decision
 from engine.facts import FactsError
 from engine.params import ParamError
 from engine.tester import run_test_paths
-from policylang.diagnostics import Diagnostic, has_errors
+from policylang.analysis.findings import analyse
+from policylang.diagnostics import Diagnostic, diagnostic, has_errors
 from policylang.formatter import format_text
 from policylang.inputs import InputError, parse_json_object, read_text
 from policylang.pipeline import LoadResult, load_file
@@ -59,10 +62,11 @@ def run_check(args: argparse.Namespace) -> int:
         if result is None:
             io_failed = True
             continue
+        result, proved = _with_analysis(result, run=not args.no_analysis)
         file_groups = group_by_file(path, result.diagnostics)
         groups.extend(file_groups)
         if args.format == "text":
-            texts.append(_check_text(path, result))
+            texts.append(_check_text(path, result, proved))
     if args.format == "json":
         print(json.dumps(files_json(groups), ensure_ascii=False, indent=2))
     elif texts:
@@ -72,8 +76,26 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_INVALID if any(has_errors(found) for _, found in groups) else EXIT_OK
 
 
-def _check_text(path: str, result: LoadResult) -> str:
+def _with_analysis(result: LoadResult, *, run: bool) -> tuple[LoadResult, int]:
+    """The load result with the analyser's findings added (when the policy checked)."""
+    checked = result.checked
+    if checked is None:
+        return result, 0
+    if not run:
+        skipped = tuple(diagnostic("W109", s.span, "this assertion was not proved: the "
+                                   "analysis was skipped (--no-analysis)",
+                                   "run `policylang check` without --no-analysis",
+                                   file=checked.source.name) for s in checked.asserts)
+        return attrs.evolve(result, diagnostics=result.diagnostics + skipped), 0
+    analysis = analyse(checked)
+    return attrs.evolve(result, diagnostics=result.diagnostics + analysis.diagnostics), \
+        analysis.proved
+
+
+def _check_text(path: str, result: LoadResult, proved: int = 0) -> str:
     if not result.diagnostics:
+        if proved:
+            return f"{path}: ok ({proved} assertion{'s' * (proved != 1)} proved)"
         return f"{path}: ok"
     body = render_all_text(result.diagnostics, result.sources)
     return f"{body}\n\n{path}: {summary_line(result.diagnostics)}"

@@ -98,22 +98,13 @@ def collect(policy: nodes.Policy, schema: Schema, decls: Declarations, file: str
             case nodes.Assert(expect=nodes.ExpectAction(action=action)):
                 _check_action(action, schema, decls, file)
                 decls.asserts.append(statement)
-                decls.diagnostics.append(_not_proved(statement, file))
             case nodes.Assert() | nodes.AssertMonotone():
                 decls.asserts.append(statement)
-                decls.diagnostics.append(_not_proved(statement, file))
             case nodes.GuardsDecl() | nodes.GuardHeader():
                 decls.diagnostics.append(diagnostic(
                     "E112", statement.span, "guards are not applied by this version of policylang",
                     "remove the line: a policy must never run believing a guard protects it",
                     file=file))
-
-
-def _not_proved(statement: nodes.Assert | nodes.AssertMonotone, file: str) -> Diagnostic:
-    return diagnostic("W109", statement.span,
-                      "this assertion is checked for names and types but not yet proved",
-                      "proof comes with the analyser; until then test the promise in a "
-                      "*.test.yaml file", file=file)
 
 
 def _check_not_keyword(statement: nodes.Statement, decls: Declarations, file: str) -> None:

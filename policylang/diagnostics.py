@@ -57,6 +57,8 @@ def _codes(*rows: tuple[str, Kind, str]) -> dict[str, Code]:
 
 
 S, N, T, SC, D = Kind.SYNTAX, Kind.NAME, Kind.TYPE, Kind.SCHEMA, Kind.DUPLICATE
+U, SH, C, R, A, RD = (Kind.UNSATISFIABLE, Kind.SHADOWED, Kind.CONFLICT, Kind.REQUIRES,
+                      Kind.ASSERT, Kind.REDUNDANT)
 
 CODES: Mapping[str, Code] = _codes(
     # syntax
@@ -107,6 +109,14 @@ CODES: Mapping[str, Code] = _codes(
     ("E502", D, "a param or let whose name is already taken"),
     ("E503", D, "a name declared twice in the schema"),
     ("W504", D, "the same action twice in one rule"),
+    # analysis
+    ("E601", U, "a rule that can never match"),
+    ("E602", SH, "a rule that never fires: an earlier final rule always matches first"),
+    ("E603", C, "two actions that must never go together are produced together"),
+    ("E604", R, "an action produced while the fact it requires is false"),
+    ("E605", A, "an assertion that does not hold"),
+    ("W606", RD, "a rule that adds nothing the other rules do not already produce"),
+    ("W607", A, "a question the analyser could not decide"),
 )
 
 
@@ -131,6 +141,7 @@ class Diagnostic:
     witness: Mapping[str, Any] | None = None
     labels: tuple[Label, ...] = ()
     file: str | None = None
+    witness_text: str | None = None     # the compact wording of the witness, for text output
 
     @property
     def is_error(self) -> bool:
@@ -139,11 +150,12 @@ class Diagnostic:
 
 def diagnostic(code: str, span: Span | None, message: str, hint: str | None = None, *,
                witness: Mapping[str, Any] | None = None,
-               labels: Iterable[Label] = (), file: str | None = None) -> Diagnostic:
+               labels: Iterable[Label] = (), file: str | None = None,
+               witness_text: str | None = None) -> Diagnostic:
     """Build a diagnostic from a registered code; the kind and severity come from the registry."""
     entry = CODES[code]
     return Diagnostic(entry.code, entry.kind, entry.severity, span or NO_SPAN, message,
-                      hint, witness, tuple(labels), file)
+                      hint, witness, tuple(labels), file, witness_text)
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:

@@ -33,7 +33,8 @@ def render_text(diagnostic: Diagnostic, sources: Mapping[str, SourceFile]) -> st
     lines.extend(f"  = note: line {label.span.line}: {label.message}"
                  for label in diagnostic.labels)
     if diagnostic.witness is not None:
-        shown = json.dumps(dict(diagnostic.witness), ensure_ascii=False, default=str)
+        shown = diagnostic.witness_text or json.dumps(dict(diagnostic.witness),
+                                                      ensure_ascii=False, default=str)
         lines.append(f"  = witness: {shown}")
     return "\n".join(lines)
 

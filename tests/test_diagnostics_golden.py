@@ -33,9 +33,12 @@ NOT_FROM_CHECK = {
 
 
 def run_check(case: str, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:
-    """`policylang check <case>.policy [extra...]` -> (exit code, stdout)."""
+    """`policylang check <case>.policy [options] [extra...]` -> (exit code, stdout); the
+    options come from `<case>.args` when there is one (e.g. `--no-analysis`)."""
     capsys.readouterr()
-    code = main(["check", (GOLDEN / f"{case}.policy").as_posix(), *extra])
+    options = ROOT / GOLDEN / f"{case}.args"
+    flags = options.read_text("utf-8").split() if options.exists() else []
+    code = main(["check", (GOLDEN / f"{case}.policy").as_posix(), *flags, *extra])
     captured = capsys.readouterr()
     assert captured.err == "", captured.err
     return code, captured.out

@@ -1,0 +1,325 @@
+"""Encode: a checked policy as SMT formulas over the schema's fact domains.
+
+Stage: the first step of the analysis. Input: a `CheckedPolicy` and a set of
+fact variables (one set per copy of the facts: `monotone` needs two).
+Output: z3 formulas: each rule's match condition, whether it fires after
+`final`, whether each (rule, action) pair survives `suppress`, whether each
+action is in the result and which of two actions comes first. The meaning is
+the engine's exactly (docs/semantics.md): decimals are exact rationals; a
+comparison, `between` or `in` with a division by zero is false; params are at
+their values; lets are expanded.
+Must not: solve anything; approximate (what cannot be encoded exactly raises
+`Unsupported`, which the callers report as "could not decide").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import attrs
+import z3
+
+from policylang import nodes
+from policylang.checked import CheckedPolicy, NameKind, literal_value
+from policylang.schema_model import ActionPattern, FactDef, FactType, Schema
+
+ActionKey = tuple[str, str, str | None]
+
+
+class Unsupported(Exception):
+    """Something the encoding cannot express exactly."""
+
+
+@attrs.frozen(slots=True)
+class Term:
+    """An encoded value: the z3 term, and when it is defined (no division by zero)."""
+
+    term: Any
+    defined: Any
+
+
+@attrs.frozen(slots=True, eq=False)
+class Facts:
+    """One copy of the fact variables, with their domain constraints."""
+
+    variables: Mapping[str, Any]
+    domain: Any                     # z3 Bool: every variable inside its fact's domain
+    enum_ids: Mapping[str, int]     # enum value name -> the id that stands for it
+
+    def __getitem__(self, name: str) -> Any:
+        return self.variables[name]
+
+
+def enum_ids(*schemas: Schema) -> dict[str, int]:
+    """One number per enum value name, shared by every enum (so equal names compare equal)."""
+    ids: dict[str, int] = {}
+    for schema in schemas:
+        for fact in schema.facts.values():
+            for value in fact.values:
+                ids.setdefault(value, len(ids))
+    return ids
+
+
+def make_facts(schema: Schema, suffix: str = "", ids: Mapping[str, int] | None = None,
+               shared: Mapping[str, Any] | None = None) -> Facts:
+    """Variables for every fact of `schema`, named `fact{suffix}`; `shared` reuses given
+    variables (the facts that stay equal between the two copies of `monotone`)."""
+    ids = ids if ids is not None else enum_ids(schema)
+    variables: dict[str, Any] = {}
+    limits = []
+    for fact in schema.facts.values():
+        if shared is not None and fact.name in shared:
+            variables[fact.name] = shared[fact.name]
+            continue
+        var = _variable(fact, fact.name + suffix)
+        variables[fact.name] = var
+        limits.extend(_limits(fact, var, ids))
+    return Facts(variables, z3.And(*limits) if limits else z3.BoolVal(True), ids)
+
+
+def _variable(fact: FactDef, name: str) -> Any:
+    match fact.type:
+        case FactType.BOOL:
+            return z3.Bool(name)
+        case FactType.INT | FactType.DAYS | FactType.ENUM:
+            return z3.Int(name)
+        case FactType.DECIMAL | FactType.MONEY:
+            return z3.Real(name)
+    return z3.String(name)
+
+
+def _limits(fact: FactDef, var: Any, ids: Mapping[str, int]) -> list[Any]:
+    if fact.type is FactType.ENUM:
+        return [z3.Or(*(var == ids[v] for v in fact.values))]
+    found = []
+    if fact.minimum is not None:
+        found.append(var >= _number(fact.minimum))
+    if fact.maximum is not None:
+        found.append(var <= _number(fact.maximum))
+    return found
+
+
+def _number(value: int | Decimal | Fraction) -> Any:
+    if isinstance(value, int):
+        return z3.IntVal(value)
+    fraction = Fraction(value)
+    return z3.RealVal(f"{fraction.numerator}/{fraction.denominator}")
+
+
+def fact_value(fact: FactDef, value: Any, ids: Mapping[str, int]) -> Any:
+    """A z3 constant for a run-time value of `fact` (a default, say)."""
+    match fact.type:
+        case FactType.BOOL:
+            return z3.BoolVal(bool(value))
+        case FactType.ENUM:
+            return z3.IntVal(ids[value])
+        case FactType.STRING:
+            return z3.StringVal(value)
+    return _number(value)
+
+
+class Encoder:
+    """Formulas for one policy over one copy of the facts."""
+
+    def __init__(self, checked: CheckedPolicy, facts: Facts) -> None:
+        self.checked = checked
+        self.facts = facts
+        self.rules = _evaluation_order(checked.rules)
+        self._lets: dict[str, Term] = {}
+        self._matches: dict[int, Any] = {}
+        self._fires: dict[int, Any] = {}
+
+    # -- rules -----------------------------------------------------------------------
+    def matches(self, rule: nodes.Rule) -> Any:
+        """The rule's condition holds."""
+        key = id(rule)
+        if key not in self._matches:
+            self._matches[key] = self.condition(rule.condition)
+        return self._matches[key]
+
+    def fires(self, rule: nodes.Rule) -> Any:
+        """The rule matches and no `final` rule before it (in evaluation order) matches."""
+        key = id(rule)
+        if key not in self._fires:
+            earlier = [self.matches(r) for r in self.rules_before(rule) if r.final]
+            self._fires[key] = z3.And(self.matches(rule), *(z3.Not(e) for e in earlier))
+        return self._fires[key]
+
+    def rules_before(self, rule: nodes.Rule) -> list[nodes.Rule]:
+        return self.rules[:self.rules.index(rule)]
+
+    def producers(self, key: ActionKey) -> list[nodes.Rule]:
+        """Rules that produce the action `key`, in evaluation order."""
+        return [r for r in self.rules if key in produced_keys(r)]
+
+    def suppressors(self, key: ActionKey) -> list[nodes.Rule]:
+        verb, target, _ = key
+        return [r for r in self.rules if any(
+            s.verb.text == verb and (s.target is None or s.target.text == target)
+            for s in r.actions if isinstance(s, nodes.Suppress))]
+
+    def kept(self, rule: nodes.Rule, key: ActionKey) -> Any:
+        """The pair (rule, action) survives: the rule fires and no other firing rule
+        suppresses the action."""
+        others = [self.fires(s) for s in self.suppressors(key) if s is not rule]
+        return z3.And(self.fires(rule), *(z3.Not(o) for o in others))
+
+    def contains(self, key: ActionKey) -> Any:
+        """The action is in the result."""
+        return z3.Or(*(self.kept(r, key) for r in self.producers(key)), z3.BoolVal(False))
+
+    def contains_pattern(self, pattern: ActionPattern) -> Any:
+        keys = [k for k in self.action_keys() if pattern.matches(*k)]
+        return z3.Or(*(self.contains(k) for k in keys), z3.BoolVal(False))
+
+    def action_keys(self) -> list[ActionKey]:
+        """Every action some rule produces, in first-seen evaluation order."""
+        seen: dict[ActionKey, None] = {}
+        for rule in self.rules:
+            for key in produced_keys(rule):
+                seen.setdefault(key, None)
+        return list(seen)
+
+    def any_action(self) -> Any:
+        return z3.Or(*(self.contains(k) for k in self.action_keys()), z3.BoolVal(False))
+
+    def stage_at_least(self, stage: int) -> Any:
+        """The highest stage in the result is at least `stage` (stage 0: always)."""
+        if stage <= 0:
+            return z3.BoolVal(True)
+        actions = self.checked.schema.actions
+        keys = [k for k in self.action_keys() if actions[k[0]].stage >= stage]
+        return z3.Or(*(self.contains(k) for k in keys), z3.BoolVal(False))
+
+    def rank(self, rule: nodes.Rule, key: ActionKey) -> tuple[int, int, int]:
+        """The engine's ordering key of a (rule, action) pair: priority (high first),
+        stage, position of the action's text."""
+        stage = self.checked.schema.actions[key[0]].stage
+        position = next(item.span.start for item in rule.actions
+                        if isinstance(item, nodes.ActionRef) and action_key(item) == key)
+        return (-(rule.priority or 0), stage, position)
+
+    def before(self, first: ActionKey, second: ActionKey) -> Any:
+        """`first` comes before `second` in the result (both assumed present): the
+        surviving pair with the smallest rank belongs to `first`."""
+        pairs = [(self.rank(r, k), r, k) for k in (first, second) for r in self.producers(k)]
+        pairs.sort(key=lambda p: p[0])
+        options = []
+        for index, (_, rule, key) in enumerate(pairs):
+            if key != first:
+                continue
+            earlier = [self.kept(r, k) for _, r, k in pairs[:index]]
+            options.append(z3.And(self.kept(rule, key), *(z3.Not(e) for e in earlier)))
+        return z3.Or(*options, z3.BoolVal(False))
+
+    # -- conditions --------------------------------------------------------------------
+    def condition(self, expr: nodes.Expr) -> Any:
+        match expr:
+            case nodes.And(operands=ops):
+                return z3.And(*(self.condition(o) for o in ops))
+            case nodes.Or(operands=ops):
+                return z3.Or(*(self.condition(o) for o in ops))
+            case nodes.Not(operand=op):
+                return z3.Not(self.condition(op))
+            case nodes.Compare(op=op, left=left, right=right):
+                a, b = self.value(left), self.value(right)
+                return z3.And(a.defined, b.defined, _compare(op, a.term, b.term))
+            case nodes.Between(subject=subject, low=low, high=high):
+                x, lo, hi = self.value(subject), self.value(low), self.value(high)
+                return z3.And(x.defined, lo.defined, hi.defined, lo.term <= x.term,
+                              x.term <= hi.term)
+            case nodes.InSet(subject=subject, items=items, negated=negated):
+                x = self.value(subject)
+                values = [self.value(i) for i in items]
+                member = z3.Or(*(x.term == v.term for v in values), z3.BoolVal(False))
+                return z3.And(x.defined, *(v.defined for v in values),
+                              z3.Not(member) if negated else member)
+        term = self.value(expr)
+        return z3.And(term.defined, term.term)
+
+    def value(self, expr: nodes.Expr) -> Term:
+        match expr:
+            case nodes.Name():
+                return self.name(expr)
+            case nodes.Negate(operand=op):
+                inner = self.value(op)
+                return Term(-inner.term, inner.defined)
+            case nodes.Arith(op=op, left=left, right=right):
+                return self.arith(op, self.value(left), self.value(right))
+            case nodes.Number() | nodes.Percent() | nodes.Duration() | nodes.Money():
+                return Term(_number(literal_value(expr)), z3.BoolVal(True))  # type: ignore[arg-type]
+            case nodes.String(value=text):
+                return Term(z3.StringVal(text), z3.BoolVal(True))
+            case nodes.Bool(value=flag):
+                return Term(z3.BoolVal(flag), z3.BoolVal(True))
+        return Term(self.condition(expr), z3.BoolVal(True))
+
+    def name(self, expr: nodes.Name) -> Term:
+        resolution = self.checked.resolve(expr)
+        match resolution.kind:
+            case NameKind.FACT:
+                return Term(self.facts[resolution.name], z3.BoolVal(True))
+            case NameKind.ENUM_VALUE:
+                return Term(z3.IntVal(self.facts.enum_ids[resolution.name]), z3.BoolVal(True))
+            case NameKind.PARAM:
+                param = self.checked.params[resolution.name]
+                if isinstance(param.value, bool):
+                    return Term(z3.BoolVal(param.value), z3.BoolVal(True))
+                if isinstance(param.value, str):
+                    return Term(z3.StringVal(param.value), z3.BoolVal(True))
+                return Term(_number(param.value), z3.BoolVal(True))
+        if resolution.name not in self._lets:
+            let = self.checked.lets[resolution.name].node.expr
+            self._lets[resolution.name] = self.value(let)
+        return self._lets[resolution.name]
+
+    @staticmethod
+    def arith(op: nodes.ArithOp, a: Term, b: Term) -> Term:
+        defined = z3.And(a.defined, b.defined)
+        left, right = a.term, b.term
+        match op:
+            case nodes.ArithOp.ADD:
+                return Term(left + right, defined)
+            case nodes.ArithOp.SUB:
+                return Term(left - right, defined)
+            case nodes.ArithOp.MUL:
+                return Term(left * right, defined)
+        left, right = _real(left), _real(right)
+        return Term(left / right, z3.And(defined, right != 0))
+
+
+def _real(term: Any) -> Any:
+    return z3.ToReal(term) if z3.is_int(term) else term
+
+
+def _compare(op: nodes.CompareOp, a: Any, b: Any) -> Any:
+    match op:
+        case nodes.CompareOp.EQ:
+            return a == b
+        case nodes.CompareOp.NE:
+            return a != b
+        case nodes.CompareOp.LT:
+            return a < b
+        case nodes.CompareOp.LE:
+            return a <= b
+        case nodes.CompareOp.GT:
+            return a > b
+    return a >= b
+
+
+def action_key(action: nodes.ActionRef) -> ActionKey:
+    return (action.verb.text, action.target.text,
+            action.using.text if action.using is not None else None)
+
+
+def produced_keys(rule: nodes.Rule) -> list[ActionKey]:
+    return list(dict.fromkeys(action_key(a) for a in rule.actions
+                              if isinstance(a, nodes.ActionRef)))
+
+
+def _evaluation_order(rules: tuple[nodes.Rule, ...]) -> list[nodes.Rule]:
+    order = sorted(range(len(rules)), key=lambda i: (-(rules[i].priority or 0), i))
+    return [rules[i] for i in order]
