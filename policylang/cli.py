@@ -48,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("paths", nargs="+", metavar="PATH")
     test.set_defaults(run=commands.run_test)
 
+    diff = sub.add_parser("diff", help="compare what two policies decide, not their text")
+    diff.add_argument("old", metavar="OLD")
+    diff.add_argument("new", metavar="NEW")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.set_defaults(run=commands.run_diff)
+
     fmt = sub.add_parser("fmt", help="rewrite policy files in the canonical layout")
     fmt.add_argument("files", nargs="+", metavar="FILE")
     fmt.add_argument("--check", action="store_true",

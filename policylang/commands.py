@@ -21,7 +21,9 @@ from engine.decision import Decision
 from engine.facts import FactsError
 from engine.params import ParamError
 from engine.tester import run_test_paths
+from policylang.analysis.diff import DiffResult, SchemaMismatch, compare
 from policylang.analysis.findings import analyse
+from policylang.analysis.witness import compact
 from policylang.diagnostics import Diagnostic, diagnostic, has_errors
 from policylang.formatter import format_text
 from policylang.inputs import InputError, parse_json_object, read_text
@@ -179,6 +181,51 @@ def render_decision_text(decision: Decision) -> str:
     lines.append("matched: " + (", ".join(decision.matched) or "none"))
     if decision.stopped_by:
         lines.append(f"stopped by final rule: {decision.stopped_by}")
+    return "\n".join(lines)
+
+
+# -- diff -------------------------------------------------------------------------
+
+def run_diff(args: argparse.Namespace) -> int:
+    """Exit 0 when the policies decide every loan alike, 1 when they differ, 2 on error."""
+    loaded = [_load(path) for path in (args.old, args.new)]
+    if any(result is None for result in loaded):
+        return EXIT_USAGE
+    for path, result in zip((args.old, args.new), loaded, strict=True):
+        assert result is not None
+        if result.checked is None:
+            _err(render_all_text(result.diagnostics, result.sources))
+            _err(f"{path}: {summary_line(result.diagnostics)}; nothing was compared")
+            return EXIT_USAGE
+    old, new = (r.checked for r in loaded if r is not None)
+    assert old is not None and new is not None
+    try:
+        result = compare(old, new)
+    except SchemaMismatch as error:
+        _err(str(error))
+        return EXIT_USAGE
+    if args.format == "json":
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(render_diff_text(result, args.old, args.new, new.schema))
+    for reason in result.undecided:
+        _err(f"warning: {reason}")
+    if result.equivalent:
+        return EXIT_OK
+    return EXIT_INVALID if result.differences else EXIT_USAGE
+
+
+def render_diff_text(result: DiffResult, old: str, new: str, schema: Any) -> str:
+    if result.equivalent:
+        return f"{old} and {new} decide every loan the same way"
+    lines = [f"{old} and {new} decide differently ({len(result.differences)} "
+             f"witness{'es' * (len(result.differences) != 1)}):"]
+    for difference in result.differences:
+        rules = ", ".join(difference.rules) or "the result as a whole"
+        lines += ["", f"rule {rules}:" if difference.rules else f"{rules}:",
+                  f"  loan: {compact(difference.witness, schema, ())}",
+                  f"  old:  {', '.join(difference.old) or '(no action)'}",
+                  f"  new:  {', '.join(difference.new) or '(no action)'}"]
     return "\n".join(lines)
 
 

@@ -128,9 +128,15 @@ class Encoder:
         self.checked = checked
         self.facts = facts
         self.rules = _evaluation_order(checked.rules)
+        self._position = {id(rule): index for index, rule in enumerate(self.rules)}
         self._lets: dict[str, Term] = {}
         self._matches: dict[int, Any] = {}
         self._fires: dict[int, Any] = {}
+        self._kept: dict[tuple[int, ActionKey], Any] = {}
+        self._contains: dict[ActionKey, Any] = {}
+        self._producers: dict[ActionKey, list[nodes.Rule]] = {}
+        self._suppressors: dict[ActionKey, list[nodes.Rule]] = {}
+        self._keys: list[ActionKey] | None = None
 
     # -- rules -----------------------------------------------------------------------
     def matches(self, rule: nodes.Rule) -> Any:
@@ -149,27 +155,37 @@ class Encoder:
         return self._fires[key]
 
     def rules_before(self, rule: nodes.Rule) -> list[nodes.Rule]:
-        return self.rules[:self.rules.index(rule)]
+        return self.rules[:self._position[id(rule)]]
 
     def producers(self, key: ActionKey) -> list[nodes.Rule]:
         """Rules that produce the action `key`, in evaluation order."""
-        return [r for r in self.rules if key in produced_keys(r)]
+        if key not in self._producers:
+            self._producers[key] = [r for r in self.rules if key in produced_keys(r)]
+        return self._producers[key]
 
     def suppressors(self, key: ActionKey) -> list[nodes.Rule]:
-        verb, target, _ = key
-        return [r for r in self.rules if any(
-            s.verb.text == verb and (s.target is None or s.target.text == target)
-            for s in r.actions if isinstance(s, nodes.Suppress))]
+        if key not in self._suppressors:
+            verb, target, _ = key
+            self._suppressors[key] = [r for r in self.rules if any(
+                s.verb.text == verb and (s.target is None or s.target.text == target)
+                for s in r.actions if isinstance(s, nodes.Suppress))]
+        return self._suppressors[key]
 
     def kept(self, rule: nodes.Rule, key: ActionKey) -> Any:
         """The pair (rule, action) survives: the rule fires and no other firing rule
         suppresses the action."""
-        others = [self.fires(s) for s in self.suppressors(key) if s is not rule]
-        return z3.And(self.fires(rule), *(z3.Not(o) for o in others))
+        memo = (id(rule), key)
+        if memo not in self._kept:
+            others = [self.fires(s) for s in self.suppressors(key) if s is not rule]
+            self._kept[memo] = z3.And(self.fires(rule), *(z3.Not(o) for o in others))
+        return self._kept[memo]
 
     def contains(self, key: ActionKey) -> Any:
         """The action is in the result."""
-        return z3.Or(*(self.kept(r, key) for r in self.producers(key)), z3.BoolVal(False))
+        if key not in self._contains:
+            self._contains[key] = z3.Or(*(self.kept(r, key) for r in self.producers(key)),
+                                        z3.BoolVal(False))
+        return self._contains[key]
 
     def contains_pattern(self, pattern: ActionPattern) -> Any:
         keys = [k for k in self.action_keys() if pattern.matches(*k)]
@@ -177,11 +193,13 @@ class Encoder:
 
     def action_keys(self) -> list[ActionKey]:
         """Every action some rule produces, in first-seen evaluation order."""
-        seen: dict[ActionKey, None] = {}
-        for rule in self.rules:
-            for key in produced_keys(rule):
-                seen.setdefault(key, None)
-        return list(seen)
+        if self._keys is None:
+            seen: dict[ActionKey, None] = {}
+            for rule in self.rules:
+                for key in produced_keys(rule):
+                    seen.setdefault(key, None)
+            self._keys = list(seen)
+        return self._keys
 
     def any_action(self) -> Any:
         return z3.Or(*(self.contains(k) for k in self.action_keys()), z3.BoolVal(False))

@@ -50,27 +50,32 @@ class Solver:
         self.schema = schema
         self.copies = copies
         self.timeout_ms = timeout_ms
+        self._solver = z3.Solver()          # the domains stay; each question is pushed
+        self._solver.set("timeout", timeout_ms)
+        for copy in copies:
+            self._solver.add(copy.domain)
 
     def find(self, formula: Any, *, witness: bool = False) -> Outcome:
         """Whether `formula` can hold inside the domains; with `witness`, a model that
         keeps facts at their defaults where it can and whose decimals are finite."""
-        solver = z3.Solver()
-        solver.set("timeout", self.timeout_ms)
-        for copy in self.copies:
-            solver.add(copy.domain)
-        solver.add(formula)
-        answer = solver.check()
-        if answer == z3.unsat:
-            return Impossible()
-        if answer == z3.unknown:
-            return Undecided(_reason(solver))
-        if not witness:
-            return Found(None)
-        _keep_defaults(solver, self.schema, self.copies)
-        model = _decimal_model(solver, self.copies)
-        if model is None:
-            return Undecided("the only solutions found are not finite decimals")
-        return Found(model)
+        solver = self._solver
+        solver.push()
+        try:
+            solver.add(formula)
+            answer = solver.check()
+            if answer == z3.unsat:
+                return Impossible()
+            if answer == z3.unknown:
+                return Undecided(_reason(solver))
+            if not witness:
+                return Found(None)
+            _keep_defaults(solver, self.schema, self.copies)
+            model = _decimal_model(solver, self.copies)
+            if model is None:
+                return Undecided("the only solutions found are not finite decimals")
+            return Found(model)
+        finally:
+            solver.pop()
 
 
 def _reason(solver: z3.Solver) -> str:
