@@ -305,8 +305,27 @@ class Encoder:
                 return Term(left - right, defined)
             case nodes.ArithOp.MUL:
                 return Term(left * right, defined)
+        _check_exact_divisor(right)
         left, right = _real(left), _real(right)
         return Term(left / right, z3.And(defined, right != 0))
+
+
+def _check_exact_divisor(divisor: Any) -> None:
+    """The engine divides in decimals to 40 significant digits, exactly only when the
+    divisor is a constant 2^a * 5^b (times a power of ten): anything else could make a
+    proof about exact quotients wrong for the engine, so it is not decided."""
+    if not (z3.is_int_value(divisor) or z3.is_rational_value(divisor)):
+        raise Unsupported("it divides by a fact, and the engine rounds such quotients "
+                          "to 40 significant digits")
+    value = Fraction(divisor.as_fraction()) if z3.is_rational_value(divisor) else \
+        Fraction(divisor.as_long())
+    numerator = abs(value.numerator)
+    for prime in (2, 5):
+        while numerator and numerator % prime == 0:
+            numerator //= prime
+    if numerator > 1:
+        raise Unsupported(f"it divides by {value}, and the engine rounds such quotients "
+                          "to 40 significant digits")
 
 
 def _real(term: Any) -> Any:

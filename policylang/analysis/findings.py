@@ -67,8 +67,8 @@ class _Analyser:
 
     def run(self) -> Analysis:
         for rule in self.encoder.rules:
-            self.guarded(lambda rule=rule: self.rule_reach(rule), rule.span, "rule "
-                         + nodes.rule_name(rule))
+            self.guarded(lambda rule=rule: self.rule_reach(rule), rule.span,
+                         f"whether rule {nodes.rule_name(rule)} can match")
         for pair in self.schema.exclusive:
             self.guarded(lambda pair=pair: self.conflict(*pair), self.checked.policy.span,
                          f"whether {pair[0]} and {pair[1]} can go together")
