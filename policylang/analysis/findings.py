@@ -261,7 +261,7 @@ class _Analyser:
 
     def monotone(self, statement: nodes.AssertMonotone) -> None:
         fact = statement.fact.text
-        copy = raised(self.checked, self.facts, fact)
+        copy = raised(self.encoder, fact)
         solver = Solver(self.schema, [self.facts, copy.after],
                         **_timeout(self.solver.timeout_ms))
         outcome = solver.find(copy.failure, witness=True)

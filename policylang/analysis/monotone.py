@@ -16,7 +16,6 @@ import attrs
 import z3
 
 from policylang.analysis.encode import Encoder, Facts, make_facts
-from policylang.checked import CheckedPolicy
 
 
 @attrs.frozen(slots=True)
@@ -25,12 +24,14 @@ class Raised:
     failure: Any
 
 
-def raised(checked: CheckedPolicy, before: Facts, fact: str) -> Raised:
-    """The copy where `fact` is higher, and the formula for a drop in the highest stage."""
+def raised(first: Encoder, fact: str) -> Raised:
+    """The copy where `fact` is higher, and the formula for a drop in the highest stage;
+    `first` is the encoder of the first copy (its formulas are reused)."""
+    checked, before = first.checked, first.facts
     schema = checked.schema
     shared = {name: var for name, var in before.variables.items() if name != fact}
     after = make_facts(schema, "@after", ids=before.enum_ids, shared=shared)
-    first, second = Encoder(checked, before), Encoder(checked, after)
+    second = Encoder(checked, after)
     stages = sorted({schema.actions[k[0]].stage for k in first.action_keys()} - {0})
     drops = [z3.And(first.stage_at_least(s), z3.Not(second.stage_at_least(s))) for s in stages]
     failure = z3.And(after[fact] > before[fact], z3.Or(*drops, z3.BoolVal(False)))
