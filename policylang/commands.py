@@ -218,6 +218,8 @@ def run_diff(args: argparse.Namespace) -> int:
 def render_diff_text(result: DiffResult, old: str, new: str, schema: Any) -> str:
     if result.equivalent:
         return f"{old} and {new} decide every loan the same way"
+    if not result.differences:
+        return f"could not decide whether {old} and {new} decide every loan the same way"
     lines = [f"{old} and {new} decide differently ({len(result.differences)} "
              f"witness{'es' * (len(result.differences) != 1)}):"]
     for difference in result.differences:

@@ -19,7 +19,14 @@ import z3
 
 from engine.api import compile_checked
 from policylang import nodes
-from policylang.analysis.encode import ActionKey, Encoder, enum_ids, make_facts
+from policylang.analysis.encode import (
+    ActionKey,
+    Encoder,
+    Facts,
+    Unsupported,
+    enum_ids,
+    make_facts,
+)
 from policylang.analysis.solve import Found, Impossible, Solver, Undecided
 from policylang.analysis.witness import facts_of
 from policylang.checked import CheckedPolicy
@@ -59,6 +66,16 @@ def compare(old: CheckedPolicy, new: CheckedPolicy, timeout_ms: int | None = Non
     facts = make_facts(schema, ids=ids)
     before, after = Encoder(old, facts), Encoder(new, facts)
     solver = Solver(schema, [facts], **({} if timeout_ms is None else {"timeout_ms": timeout_ms}))
+    try:
+        return _compare(old, new, schema=schema, facts=facts, before=before, after=after,
+                        solver=solver)
+    except Unsupported as error:
+        return DiffResult(False, (), (f"could not decide whether the policies differ: "
+                                      f"{error}",))
+
+
+def _compare(old: CheckedPolicy, new: CheckedPolicy, *, schema: Schema, facts: Facts,
+             before: Encoder, after: Encoder, solver: Solver) -> DiffResult:
     differ = results_differ(before, after)
     first = solver.find(differ)
     if isinstance(first, Impossible):

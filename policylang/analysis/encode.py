@@ -143,7 +143,11 @@ class Encoder:
         """The rule's condition holds."""
         key = id(rule)
         if key not in self._matches:
-            self._matches[key] = self.condition(rule.condition)
+            try:
+                self._matches[key] = self.condition(rule.condition)
+            except Unsupported as error:
+                reason = str(error).removeprefix("it ")
+                raise Unsupported(f"rule {nodes.rule_name(rule)} {reason}") from None
         return self._matches[key]
 
     def fires(self, rule: nodes.Rule) -> Any:

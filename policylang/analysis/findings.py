@@ -64,6 +64,8 @@ class _Analyser:
         self.engine: CompiledPolicy = compile_checked(checked)
         self.found: list[Diagnostic] = []
         self.proved = 0
+        self.undecided_at: set[tuple[int, str]] = set()
+        self.can_fire: dict[int, bool] = {}      # rule id -> it fires on some loan
 
     def run(self) -> Analysis:
         for rule in self.encoder.rules:
@@ -93,8 +95,13 @@ class _Analyser:
             self.undecided(span, what, f"a witness did not reproduce ({error})")
 
     def undecided(self, span: Span, what: str, reason: str) -> None:
+        """One warning per statement and reason: the first question that hit it says so."""
+        if (span.start, reason) in self.undecided_at:
+            return
+        self.undecided_at.add((span.start, reason))
         self.report("W607", span, f"could not decide {what}: {reason}",
-                    "simplify the condition (linear arithmetic is always decided)")
+                    "nothing was proved or refuted here; to have it decided, multiply facts by "
+                    "constants only, and divide only by constants such as 2, 4, 5, 10 or 100")
 
     def report(self, code: str, span: Span, message: str, hint: str | None = None, *,
                witness: dict[str, Any] | None = None, witness_text: str | None = None) -> None:
@@ -139,11 +146,13 @@ class _Analyser:
             self.undecided(rule.span, f"whether rule {name} can match", outcome.reason)
             return
         fires = self.ask(self.encoder.fires(rule))
+        self.can_fire[id(rule)] = isinstance(fires, Found)
         if isinstance(fires, Impossible):
             cover = self.covering_final(rule)
             self.report("E602", rule.span, f"rule {name} never fires: {cover} always "
                         "matches first when it does",
-                        "lower that rule's priority, narrow its condition, or remove this rule")
+                        "narrow the final rule's condition or lower its priority, or remove "
+                        "this rule")
         elif isinstance(fires, Undecided):
             self.undecided(rule.span, f"whether rule {name} can fire", fires.reason)
 
@@ -154,21 +163,28 @@ class _Analyser:
                                       z3.Not(self.encoder.matches(final))))
             if isinstance(implied, Impossible):
                 return f"final rule {nodes.rule_name(final)}"
-        return "one of the final rules " + ", ".join(nodes.rule_name(f) for f in finals)
+        overlapping = [f for f in finals if not isinstance(
+            self.ask(z3.And(self.encoder.matches(rule), self.encoder.matches(f))), Impossible)]
+        return "one of the final rules " + ", ".join(nodes.rule_name(f) for f in overlapping)
 
     def redundant(self, rule: nodes.Rule) -> None:
         keys = produced_keys(rule)
         if rule.final or not keys or any(isinstance(a, nodes.Suppress) for a in rule.actions):
             return
-        others = [z3.Or(*(self.encoder.kept(r, k) for r in self.encoder.producers(k)
-                          if r is not rule), z3.BoolVal(False)) for k in keys]
-        outcome = self.ask(z3.And(self.encoder.fires(rule), z3.Not(z3.And(*others))))
-        if isinstance(outcome, Impossible) and isinstance(
-                self.ask(self.encoder.fires(rule)), Found):
+        if not self.can_fire.get(id(rule)):
+            return                       # unreachable or undecided: reported already
+        encoder = self.encoder
+        # Each action must also come from a rule ranked before this one (so this rule
+        # never decides the action's place in the result, only the list of its rules).
+        others = [z3.Or(*(encoder.kept(r, k) for r in encoder.producers(k)
+                          if r is not rule and encoder.rank(r, k) < encoder.rank(rule, k)),
+                        z3.BoolVal(False)) for k in keys]
+        outcome = self.ask(z3.And(encoder.fires(rule), z3.Not(z3.And(*others))))
+        if isinstance(outcome, Impossible):
             name = nodes.rule_name(rule)
             self.report("W606", rule.span, f"rule {name} adds nothing: whenever it fires, "
-                        "other rules already produce all of its actions",
-                        "remove it, or keep it on purpose as documentation")
+                        "rules before it already produce all of its actions, in the same "
+                        "places", "remove it, or keep it on purpose as documentation")
 
     # -- catalogue ---------------------------------------------------------------------
     def conflict(self, first: ActionPattern, second: ActionPattern) -> None:
@@ -231,7 +247,7 @@ class _Analyser:
         expect = statement.expect
         if isinstance(expect, nodes.ExpectAny):
             failure = z3.And(condition, z3.Not(self.encoder.any_action()))
-            words = "some action"
+            words = "the result is empty"
 
             def shows(facts: dict[str, Any], decision: Decision) -> bool:
                 return self.holds(statement.condition, facts) and not decision.actions
@@ -239,7 +255,8 @@ class _Analyser:
             pattern = _pattern(expect.action)
             present = self.encoder.contains_pattern(pattern)
             failure = z3.And(condition, present if expect.negated else z3.Not(present))
-            words = f"free of {pattern}" if expect.negated else f"{pattern}"
+            words = (f"the result contains `{pattern}`" if expect.negated
+                     else f"the result lacks `{pattern}`")
 
             def shows(facts: dict[str, Any], decision: Decision) -> bool:
                 return (self.holds(statement.condition, facts)
@@ -253,9 +270,10 @@ class _Analyser:
             return
         facts, text = self.witness(outcome, shows, self.assert_reads(statement))
         decision = self.engine.evaluate(facts)
-        got = ", ".join(decision.action_strings()) or "no action"
-        self.report("E605", statement.span, f"this assertion does not hold: the loan below "
-                    f"meets the condition but its result is {got}, not {words}",
+        got = "; ".join(decision.action_strings())
+        shown = f" (the result is: {got})" if got else ""
+        self.report("E605", statement.span, f"this assertion does not hold: on the loan "
+                    f"below the condition is true but {words}{shown}",
                     "change the rules so the promise holds, or narrow the condition",
                     witness=facts, witness_text=text)
 
@@ -280,9 +298,13 @@ class _Analyser:
         if not stage_after < stage_before or before[fact] >= after[fact]:
             self.undecided(statement.span, "this assertion", "a witness did not reproduce")
             return
+        rest = {k: v for k, v in before.items() if k != fact}
+        others = attrs.evolve(self.schema, facts={k: f for k, f in self.schema.facts.items()
+                                                  if k != fact})
+        context = compact(rest, others, ())
         text = (f"{fact} {before[fact]} -> {after[fact]} lowers the highest stage from "
-                f"{stage_before} to {stage_after}; with "
-                + compact(before, self.schema, {fact}))
+                f"{stage_before} to {stage_after}; "
+                + (context if context.startswith("others") else f"with {context}"))
         self.report("E605", statement.span, f"raising {fact} can lower the highest stage of "
                     f"the result (from {stage_before} to {stage_after})",
                     "find the rule that stops firing as the fact grows and let a rule of at "

@@ -18,7 +18,7 @@ import attrs
 import z3
 
 from policylang.analysis.encode import Facts, fact_value
-from policylang.schema_model import FactType, Schema
+from policylang.schema_model import FactDef, FactType, Schema
 
 TIMEOUT_MS = 10_000
 DEFAULT_ROUNDS = 8           # unsat-core rounds spent keeping facts at their defaults
@@ -91,11 +91,12 @@ def _keep_defaults(solver: z3.Solver, schema: Schema, copies: Sequence[Facts]) -
     wishes: dict[Any, Any] = {}
     for index, copy in enumerate(copies):
         for fact in schema.facts.values():
-            if not fact.has_default:
+            wish = _plain_value(fact)
+            if wish is None:
                 continue
             var = copy[fact.name]
             flag = z3.Bool(f"default#{index}#{fact.name}")
-            solver.add(z3.Implies(flag, var == fact_value(fact, fact.default, copy.enum_ids)))
+            solver.add(z3.Implies(flag, var == fact_value(fact, wish, copy.enum_ids)))
             wishes[flag] = var
     assumptions = list(wishes)
     for _ in range(DEFAULT_ROUNDS):
@@ -110,6 +111,23 @@ def _keep_defaults(solver: z3.Solver, schema: Schema, copies: Sequence[Facts]) -
             break
         assumptions = [a for a in assumptions if a.get_id() not in core]
     solver.check()
+
+
+def _plain_value(fact: FactDef) -> Any:
+    """The value a reader expects when a fact does not matter: its default, else false,
+    the lowest value of its range (or 0 inside it), the first enum value, ""."""
+    if fact.has_default:
+        return fact.default
+    match fact.type:
+        case FactType.BOOL:
+            return False
+        case FactType.ENUM:
+            return fact.values[0]
+        case FactType.STRING:
+            return ""
+    if fact.minimum is not None:
+        return fact.minimum
+    return 0 if fact.maximum is None or fact.maximum >= 0 else fact.maximum
 
 
 def _decimal_model(solver: z3.Solver, copies: Sequence[Facts]) -> Any:

@@ -9,6 +9,7 @@ Must not: produce a value outside a fact's domain or a float.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from fractions import Fraction
@@ -63,7 +64,9 @@ def compact(witness: Mapping[str, Any], schema: Schema, matter: Iterable[str]) -
         else:
             hidden += 1
     text = ", ".join(shown)
-    return f"{text}; others at their defaults" if hidden else text
+    if not hidden:
+        return text
+    return f"{text}; others at their defaults" if text else "others at their defaults"
 
 
 def _same(value: Any, default: Any) -> bool:
@@ -75,4 +78,6 @@ def _same(value: Any, default: Any) -> bool:
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str) and (value == "" or " " in value):
+        return json.dumps(value, ensure_ascii=False)
     return str(value)
