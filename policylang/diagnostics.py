@@ -70,7 +70,7 @@ CODES: Mapping[str, Code] = _codes(
     ("E106", S, "an indented line that continues nothing"),
     ("E107", S, "an unknown unit after a number"),
     ("E108", S, "a header line in the wrong place or given twice"),
-    ("W109", S, "a construct accepted but not yet acted upon"),
+    ("W109", S, "an assertion not proved because the analysis was skipped"),
     ("E110", S, "a keyword of the language used as a name"),
     ("E111", S, "a number or sign where the grammar needs something else"),
     ("E112", S, "guards, which this version cannot apply yet"),
