@@ -87,7 +87,7 @@ def _compare(old: CheckedPolicy, new: CheckedPolicy, *, schema: Schema, facts: F
     found: dict[tuple[tuple[str, ...], tuple[str, ...], str], Difference] = {}
     undecided = []
     candidates = changed_rules(before, after, solver)
-    for name, fires in [*candidates, ("", z3.BoolVal(True))]:
+    for name, fires in [*candidates, ("", z3.BoolVal(True, facts.ctx))]:
         if not name and found:
             break                   # the catch-all is only for a change no rule explains
         outcome = solver.find(z3.And(differ, fires), witness=True)
@@ -139,7 +139,7 @@ def results_differ(old: Encoder, new: Encoder) -> Any:
     order = [z3.And(old.contains(a), old.contains(b), new.contains(a), new.contains(b),
                     old.before(a, b) != new.before(a, b))
              for a, b in itertools.combinations(shared, 2)]
-    return z3.Or(*membership, *order, z3.BoolVal(False))
+    return z3.Or(*membership, *order, z3.BoolVal(False, old.ctx))
 
 
 def changed_rules(old: Encoder, new: Encoder, solver: Solver) -> list[tuple[str, Any]]:

@@ -48,6 +48,7 @@ class Facts:
     variables: Mapping[str, Any]
     domain: Any                     # z3 Bool: every variable inside its fact's domain
     enum_ids: Mapping[str, int]     # enum value name -> the id that stands for it
+    ctx: Any                        # the z3 context: one per analysis, for determinism
 
     def __getitem__(self, name: str) -> Any:
         return self.variables[name]
@@ -64,61 +65,63 @@ def enum_ids(*schemas: Schema) -> dict[str, int]:
 
 
 def make_facts(schema: Schema, suffix: str = "", ids: Mapping[str, int] | None = None,
-               shared: Mapping[str, Any] | None = None) -> Facts:
+               shared: Mapping[str, Any] | None = None, ctx: Any = None) -> Facts:
     """Variables for every fact of `schema`, named `fact{suffix}`; `shared` reuses given
     variables (the facts that stay equal between the two copies of `monotone`)."""
     ids = ids if ids is not None else enum_ids(schema)
+    ctx = ctx if ctx is not None else z3.Context()   # a fresh context: same ids, same answers
     variables: dict[str, Any] = {}
     limits = []
     for fact in schema.facts.values():
         if shared is not None and fact.name in shared:
             variables[fact.name] = shared[fact.name]
             continue
-        var = _variable(fact, fact.name + suffix)
+        var = _variable(fact, fact.name + suffix, ctx)
         variables[fact.name] = var
-        limits.extend(_limits(fact, var, ids))
-    return Facts(variables, z3.And(*limits) if limits else z3.BoolVal(True), ids)
+        limits.extend(_limits(fact, var, ids, ctx))
+    return Facts(variables, z3.And(*limits) if limits else z3.BoolVal(True, ctx), ids, ctx)
 
 
-def _variable(fact: FactDef, name: str) -> Any:
+def _variable(fact: FactDef, name: str, ctx: Any) -> Any:
     match fact.type:
         case FactType.BOOL:
-            return z3.Bool(name)
+            return z3.Bool(name, ctx)
         case FactType.INT | FactType.DAYS | FactType.ENUM:
-            return z3.Int(name)
+            return z3.Int(name, ctx)
         case FactType.DECIMAL | FactType.MONEY:
-            return z3.Real(name)
-    return z3.String(name)
+            return z3.Real(name, ctx)
+    return z3.String(name, ctx)
 
 
-def _limits(fact: FactDef, var: Any, ids: Mapping[str, int]) -> list[Any]:
+def _limits(fact: FactDef, var: Any, ids: Mapping[str, int], ctx: Any) -> list[Any]:
     if fact.type is FactType.ENUM:
         return [z3.Or(*(var == ids[v] for v in fact.values))]
     found = []
     if fact.minimum is not None:
-        found.append(var >= _number(fact.minimum))
+        found.append(var >= _number(fact.minimum, ctx))
     if fact.maximum is not None:
-        found.append(var <= _number(fact.maximum))
+        found.append(var <= _number(fact.maximum, ctx))
     return found
 
 
-def _number(value: int | Decimal | Fraction) -> Any:
+def _number(value: int | Decimal | Fraction, ctx: Any) -> Any:
     if isinstance(value, int):
-        return z3.IntVal(value)
+        return z3.IntVal(value, ctx)
     fraction = Fraction(value)
-    return z3.RealVal(f"{fraction.numerator}/{fraction.denominator}")
+    return z3.RealVal(f"{fraction.numerator}/{fraction.denominator}", ctx)
 
 
-def fact_value(fact: FactDef, value: Any, ids: Mapping[str, int]) -> Any:
+def fact_value(fact: FactDef, value: Any, facts: Facts) -> Any:
     """A z3 constant for a run-time value of `fact` (a default, say)."""
+    ctx = facts.ctx
     match fact.type:
         case FactType.BOOL:
-            return z3.BoolVal(bool(value))
+            return z3.BoolVal(bool(value), ctx)
         case FactType.ENUM:
-            return z3.IntVal(ids[value])
+            return z3.IntVal(facts.enum_ids[value], ctx)
         case FactType.STRING:
-            return z3.StringVal(value)
-    return _number(value)
+            return z3.StringVal(value, ctx)
+    return _number(value, ctx)
 
 
 class Encoder:
@@ -127,6 +130,8 @@ class Encoder:
     def __init__(self, checked: CheckedPolicy, facts: Facts) -> None:
         self.checked = checked
         self.facts = facts
+        self.ctx = facts.ctx
+        self.true, self.false = z3.BoolVal(True, self.ctx), z3.BoolVal(False, self.ctx)
         self.rules = _evaluation_order(checked.rules)
         self._position = {id(rule): index for index, rule in enumerate(self.rules)}
         self._lets: dict[str, Term] = {}
@@ -188,12 +193,12 @@ class Encoder:
         """The action is in the result."""
         if key not in self._contains:
             self._contains[key] = z3.Or(*(self.kept(r, key) for r in self.producers(key)),
-                                        z3.BoolVal(False))
+                                        self.false)
         return self._contains[key]
 
     def contains_pattern(self, pattern: ActionPattern) -> Any:
         keys = [k for k in self.action_keys() if pattern.matches(*k)]
-        return z3.Or(*(self.contains(k) for k in keys), z3.BoolVal(False))
+        return z3.Or(*(self.contains(k) for k in keys), self.false)
 
     def action_keys(self) -> list[ActionKey]:
         """Every action some rule produces, in first-seen evaluation order."""
@@ -206,15 +211,15 @@ class Encoder:
         return self._keys
 
     def any_action(self) -> Any:
-        return z3.Or(*(self.contains(k) for k in self.action_keys()), z3.BoolVal(False))
+        return z3.Or(*(self.contains(k) for k in self.action_keys()), self.false)
 
     def stage_at_least(self, stage: int) -> Any:
         """The highest stage in the result is at least `stage` (stage 0: always)."""
         if stage <= 0:
-            return z3.BoolVal(True)
+            return self.true
         actions = self.checked.schema.actions
         keys = [k for k in self.action_keys() if actions[k[0]].stage >= stage]
-        return z3.Or(*(self.contains(k) for k in keys), z3.BoolVal(False))
+        return z3.Or(*(self.contains(k) for k in keys), self.false)
 
     def rank(self, rule: nodes.Rule, key: ActionKey) -> tuple[int, int, int]:
         """The engine's ordering key of a (rule, action) pair: priority (high first),
@@ -235,7 +240,7 @@ class Encoder:
                 continue
             earlier = [self.kept(r, k) for _, r, k in pairs[:index]]
             options.append(z3.And(self.kept(rule, key), *(z3.Not(e) for e in earlier)))
-        return z3.Or(*options, z3.BoolVal(False))
+        return z3.Or(*options, self.false)
 
     # -- conditions --------------------------------------------------------------------
     def condition(self, expr: nodes.Expr) -> Any:
@@ -256,7 +261,7 @@ class Encoder:
             case nodes.InSet(subject=subject, items=items, negated=negated):
                 x = self.value(subject)
                 values = [self.value(i) for i in items]
-                member = z3.Or(*(x.term == v.term for v in values), z3.BoolVal(False))
+                member = z3.Or(*(x.term == v.term for v in values), self.false)
                 return z3.And(x.defined, *(v.defined for v in values),
                               z3.Not(member) if negated else member)
         term = self.value(expr)
@@ -272,27 +277,27 @@ class Encoder:
             case nodes.Arith(op=op, left=left, right=right):
                 return self.arith(op, self.value(left), self.value(right))
             case nodes.Number() | nodes.Percent() | nodes.Duration() | nodes.Money():
-                return Term(_number(literal_value(expr)), z3.BoolVal(True))  # type: ignore[arg-type]
+                return Term(_number(literal_value(expr), self.ctx), self.true)  # type: ignore[arg-type]
             case nodes.String(value=text):
-                return Term(z3.StringVal(text), z3.BoolVal(True))
+                return Term(z3.StringVal(text, self.ctx), self.true)
             case nodes.Bool(value=flag):
-                return Term(z3.BoolVal(flag), z3.BoolVal(True))
-        return Term(self.condition(expr), z3.BoolVal(True))
+                return Term(z3.BoolVal(flag, self.ctx), self.true)
+        return Term(self.condition(expr), self.true)
 
     def name(self, expr: nodes.Name) -> Term:
         resolution = self.checked.resolve(expr)
         match resolution.kind:
             case NameKind.FACT:
-                return Term(self.facts[resolution.name], z3.BoolVal(True))
+                return Term(self.facts[resolution.name], self.true)
             case NameKind.ENUM_VALUE:
-                return Term(z3.IntVal(self.facts.enum_ids[resolution.name]), z3.BoolVal(True))
+                return Term(z3.IntVal(self.facts.enum_ids[resolution.name], self.ctx), self.true)
             case NameKind.PARAM:
                 param = self.checked.params[resolution.name]
                 if isinstance(param.value, bool):
-                    return Term(z3.BoolVal(param.value), z3.BoolVal(True))
+                    return Term(z3.BoolVal(param.value, self.ctx), self.true)
                 if isinstance(param.value, str):
-                    return Term(z3.StringVal(param.value), z3.BoolVal(True))
-                return Term(_number(param.value), z3.BoolVal(True))
+                    return Term(z3.StringVal(param.value, self.ctx), self.true)
+                return Term(_number(param.value, self.ctx), self.true)
         if resolution.name not in self._lets:
             let = self.checked.lets[resolution.name].node.expr
             self._lets[resolution.name] = self.value(let)

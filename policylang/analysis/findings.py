@@ -178,7 +178,7 @@ class _Analyser:
         # never decides the action's place in the result, only the list of its rules).
         others = [z3.Or(*(encoder.kept(r, k) for r in encoder.producers(k)
                           if r is not rule and encoder.rank(r, k) < encoder.rank(rule, k)),
-                        z3.BoolVal(False)) for k in keys]
+                        z3.BoolVal(False, self.facts.ctx)) for k in keys]
         outcome = self.ask(z3.And(encoder.fires(rule), z3.Not(z3.And(*others))))
         if isinstance(outcome, Impossible):
             name = nodes.rule_name(rule)

@@ -30,11 +30,11 @@ def raised(first: Encoder, fact: str) -> Raised:
     checked, before = first.checked, first.facts
     schema = checked.schema
     shared = {name: var for name, var in before.variables.items() if name != fact}
-    after = make_facts(schema, "@after", ids=before.enum_ids, shared=shared)
+    after = make_facts(schema, "@after", ids=before.enum_ids, shared=shared, ctx=before.ctx)
     second = Encoder(checked, after)
     stages = sorted({schema.actions[k[0]].stage for k in first.action_keys()} - {0})
     drops = [z3.And(first.stage_at_least(s), z3.Not(second.stage_at_least(s))) for s in stages]
-    failure = z3.And(after[fact] > before[fact], z3.Or(*drops, z3.BoolVal(False)))
+    failure = z3.And(after[fact] > before[fact], z3.Or(*drops, z3.BoolVal(False, before.ctx)))
     return Raised(after, failure)
 
 

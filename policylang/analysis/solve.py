@@ -50,7 +50,7 @@ class Solver:
         self.schema = schema
         self.copies = copies
         self.timeout_ms = timeout_ms
-        self._solver = z3.Solver()          # the domains stay; each question is pushed
+        self._solver = z3.Solver(ctx=copies[0].ctx)   # domains stay; each question is pushed
         self._solver.set("timeout", timeout_ms)
         for copy in copies:
             self._solver.add(copy.domain)
@@ -95,8 +95,8 @@ def _keep_defaults(solver: z3.Solver, schema: Schema, copies: Sequence[Facts]) -
             if wish is None:
                 continue
             var = copy[fact.name]
-            flag = z3.Bool(f"default#{index}#{fact.name}")
-            solver.add(z3.Implies(flag, var == fact_value(fact, wish, copy.enum_ids)))
+            flag = z3.Bool(f"default#{index}#{fact.name}", copy.ctx)
+            solver.add(z3.Implies(flag, var == fact_value(fact, wish, copy)))
             wishes[flag] = var
     assumptions = list(wishes)
     for _ in range(DEFAULT_ROUNDS):

@@ -26,7 +26,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 from analysis_strategies import (
     REQUIRES,
     SCHEMA,
@@ -346,10 +345,6 @@ print(json.dumps([[[d.code, d.message, d.witness] for d in analyse(load(text)).d
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "analyser bug: a witness depends on z3's state in the process, not only on the "
-    "policy: five analyse() calls on NONDETERMINISTIC_WITNESS give E603 witnesses with "
-    "in_litigation true, true, false, false, true"))
 def test_witnesses_are_deterministic() -> None:
     """Run in a fresh interpreter so the result does not depend on the tests before."""
     root = Path(__file__).resolve().parents[2]
