@@ -13,9 +13,14 @@ apart from it so that file's small API stays as it is:
   `facts_near(bounds)` (a hypothesis strategy, for shrinkable counterexamples) draw
   complete facts inside the domains that land on those values often.
 - `in_domain(witness)`: the reason a facts object is not a complete, valid input, or None.
-- `PolicySpec` / `policy_specs()`: a policy kept as parts (params, lets, rules) so it can
-  be changed (`mutated`) or rewritten without changing what it decides (`renamed`,
-  `shuffled_distinct`, `with_dead_rules`, `split_rules`).
+- `policies_with_asserts()` (the base strategy, plus `assert monotone` on any numeric
+  fact), `small_policies()` (a few rules over simple, overlapping conditions: they
+  reach `final`, `suppress` and the catalogue far more often), `any_policies()` (both).
+- `PolicySpec` / `policy_specs()` / `small_specs()` / `any_specs()`: a policy kept as
+  parts (params, lets, rules) so it can be changed (`mutated`) or rewritten without
+  changing what it decides (`renamed`, `shuffled_distinct`, `with_dead_rules`,
+  `split_rules`).
+- `examples(n)`: n, times ANALYSIS_EXAMPLES_SCALE from the environment (default 1).
 """
 
 from __future__ import annotations
@@ -410,3 +415,86 @@ EXAMPLES_SCALE = float(os.environ.get("ANALYSIS_EXAMPLES_SCALE", "1"))
 
 def examples(count: int) -> int:
     return max(1, round(count * EXAMPLES_SCALE))
+
+
+# -- small policies whose rules overlap ------------------------------------------------------
+
+@st.composite
+def _atom(draw: st.DrawFn) -> str:
+    """One comparison of a fact with a literal: the rules of real policies."""
+    days = draw(st.integers(0, 30))
+    statuses = draw(st.lists(st.sampled_from(ENUMS["contact_status"]), min_size=1, max_size=2,
+                             unique=True))
+    return draw(st.sampled_from((
+        f"overdue >= {days} days", f"overdue < {days} days", f"overdue == {days} days",
+        f"overdue between {days} days and {days + draw(st.integers(0, 10))} days",
+        f"due_in <= {draw(st.integers(0, 5))} days",
+        f"periods_overdue >= {draw(st.integers(0, 3))}",
+        f"联系次数 > {draw(st.integers(0, 3))}",
+        f"risk_score > {draw(st.sampled_from(('0.5', '0.25', '50%')))}",
+        f"overdue_amount >= {draw(st.sampled_from(('100', '0.01', '99.99')))} CNY",
+        "has_guarantor", "not has_guarantor", "in_litigation", "not in_litigation",
+        f"loan_type == {draw(st.sampled_from(ENUMS['loan_type']))}",
+        "contact_status in {" + ", ".join(statuses) + "}",
+    )))
+
+
+@st.composite
+def _small_condition(draw: st.DrawFn) -> str:
+    atoms = draw(st.lists(_atom(), min_size=1, max_size=3))
+    if len(atoms) == 1:
+        return atoms[0]
+    word = draw(st.sampled_from((" and ", " and ", " or ")))
+    return word.join(f"({a})" if " or " in a else a for a in atoms)
+
+
+@st.composite
+def small_policies(draw: st.DrawFn) -> str:
+    """2 to 6 rules over simple, mostly satisfiable conditions (so they overlap, cut each
+    other off with `final` and suppress each other's actions), and assertions of every
+    kind, including `monotone` on every numeric fact."""
+    rules = []
+    for index in range(draw(st.integers(2, 6))):
+        actions = ", ".join(draw(st.lists(_action(), min_size=1, max_size=3, unique=True)))
+        head = f"rule r{index}"
+        if draw(st.booleans()):
+            head += f" priority {draw(st.integers(-1, 2))}"
+        if draw(st.integers(0, 3)) == 0:
+            head += " final"
+        rules.append(f"{head}: {draw(_small_condition())} -> {actions}")
+    asserts = []
+    numeric = [name for name, (kind, _, _) in FACTS.items() if kind in NUMERIC]
+    for _ in range(draw(st.integers(0, 3))):
+        if draw(st.integers(0, 2)) == 0:
+            asserts.append(f"assert monotone {draw(st.sampled_from(numeric))}")
+            continue
+        action = draw(_action().filter(lambda a: not a.startswith("suppress")))
+        expect = draw(st.sampled_from(("any", action, f"no {action}")))
+        asserts.append(f"assert {draw(_small_condition())} -> {expect}")
+    return "\n".join(['policy small version "1"', f'schema "{SCHEMA_PATH}"', *rules,
+                      *asserts]) + "\n"
+
+
+def any_policies() -> st.SearchStrategy[str]:
+    """Generated policies of both kinds: `policies_with_asserts` and `small_policies`."""
+    return st.one_of(policies_with_asserts(), small_policies())
+
+
+@st.composite
+def small_specs(draw: st.DrawFn) -> PolicySpec:
+    """A policy as parts, its rules over the simple conditions of `small_policies`."""
+    rules = []
+    for index in range(draw(st.integers(1, 5))):
+        actions = tuple(draw(st.lists(_action(), min_size=1, max_size=3, unique=True)))
+        condition = draw(_small_condition())
+        if draw(st.integers(0, 4)) == 0:
+            rules.append(RuleSpec(None, condition, actions))
+            continue
+        priority = draw(st.one_of(st.none(), st.integers(-1, 2)))
+        rules.append(RuleSpec(f"r{index}", condition, actions, priority,
+                              draw(st.integers(0, 3)) == 0))
+    return PolicySpec((), (), tuple(rules), _facts_env())
+
+
+def any_specs() -> st.SearchStrategy[PolicySpec]:
+    return st.one_of(policy_specs(), small_specs())

@@ -4,9 +4,12 @@ What `policylang check` says about a policy is checked against what the engine
 does (LANGUAGE.md, "Assertions and analysis"):
 
 - every witness reproduces on the engine and is a valid, complete facts object;
-- what it proves (assertions, unsatisfiable and shadowed rules) holds on many facts,
-  many of them on the policy's own thresholds;
-- exactness: a failure the engine shows was reported (never silently "proved");
+- what it proves (assertions, unsatisfiable, shadowed and redundant rules) holds on
+  many facts, many of them on the policy's own thresholds; such rules can be deleted
+  without changing any result;
+- exactness: a failure the engine shows (a broken assertion, a matching "unsatisfiable"
+  rule, an exclusive pair, a missing required fact) was reported;
+- no `could not decide` on linear policies;
 - `check` is a function of the policy's meaning: formatting changes nothing, and two
   runs give the same findings.
 
@@ -29,6 +32,7 @@ from typing import Any
 from analysis_strategies import (
     REQUIRES,
     SCHEMA,
+    any_policies,
     boundaries,
     engine_of,
     examples,
@@ -37,7 +41,6 @@ from analysis_strategies import (
     holds,
     in_domain,
     load,
-    policies_with_asserts,
     sample_facts,
 )
 from hypothesis import HealthCheck, assume, event, given, settings
@@ -50,8 +53,8 @@ from policylang.formatter import format_text
 from policylang.pipeline import load_text
 
 TIMEOUT_MS = 2_000          # per solver question; generated policies need a few ms
-SAMPLES = 250               # bulk facts per policy for the soundness checks
-SETTINGS = settings(max_examples=examples(80), deadline=None,
+SAMPLES = 160               # bulk facts per policy for the soundness checks
+SETTINGS = settings(max_examples=examples(60), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -155,7 +158,7 @@ def check_witness(checked: Any, engine: Any, diag: Any) -> None:
 
 
 @SETTINGS
-@given(policies_with_asserts())
+@given(any_policies())
 def test_every_witness_reproduces_on_the_engine(text: str) -> None:
     checked, analysis, engine = analysed(text)
     for diag in analysis.diagnostics:
@@ -169,7 +172,7 @@ def test_every_witness_reproduces_on_the_engine(text: str) -> None:
 # -- soundness: what is proved holds --------------------------------------------------------
 
 @SETTINGS
-@given(policies_with_asserts(), st.integers(0, 2**32))
+@given(any_policies(), st.integers(0, 2**32))
 def test_what_the_analyser_proves_holds_on_many_facts(text: str, seed: int) -> None:
     """Assertions without E605/W607 hold, E601 rules never match, E602 rules never fire,
     W606 rules add nothing, on random facts and on the policy's boundary values."""
@@ -234,14 +237,15 @@ def _adds_nothing(rule: nodes.Rule, name: str, decision: Any, facts: Any) -> Non
 
 # -- exactness: a failure the engine shows was reported -------------------------------------
 
-@settings(SETTINGS, max_examples=examples(60))
+@settings(SETTINGS, max_examples=examples(45))
 @given(st.data())
 def test_failures_on_the_engine_were_reported(data: st.DataObject) -> None:
     """Facts (shrinkable, often on the policy's thresholds) that break an assertion,
-    match an E601 rule or fire an E602 rule mean the analyser was wrong to stay silent."""
-    checked, analysis, engine = analysed(data.draw(policies_with_asserts(), label="policy"))
+    match an E601 rule, fire an E602 rule, produce an exclusive pair or an action
+    whose required fact is false, mean the analyser was wrong to stay silent."""
+    checked, analysis, engine = analysed(data.draw(any_policies(), label="policy"))
     bounds = boundaries(checked)
-    for facts in data.draw(st.lists(facts_near(bounds), min_size=1, max_size=6), label="facts"):
+    for facts in data.draw(st.lists(facts_near(bounds), min_size=1, max_size=4), label="facts"):
         decision = engine.evaluate(facts)
         for statement in checked.asserts:
             reported = codes_at(analysis, statement.span) & {"E605", "W607"}
@@ -262,10 +266,30 @@ def test_failures_on_the_engine_were_reported(data: st.DataObject) -> None:
                 assert "E601" not in found, f"{name} reported unsatisfiable, matches {facts}"
             if name in decision.matched:
                 assert "E602" not in found, f"{name} reported shadowed, fires on {facts}"
+        _catalogue_reported(checked, analysis, facts, decision)
 
 
-@settings(SETTINGS, max_examples=examples(25))
-@given(policies_with_asserts().filter(lambda t: "*" not in t and "/" not in t))
+def _catalogue_reported(checked: Any, analysis: Analysis, facts: Any, decision: Any) -> None:
+    """An exclusive pair in one result, or an action whose `requires` fact is false,
+    was reported (E603, E604), unless the analyser said it could not decide."""
+    undecided = " ".join(d.message for d in analysis.diagnostics if d.code == "W607")
+    pairs = {(m["first"], m["second"]) for d in analysis.diagnostics
+             if d.code == "E603" and (m := _E603.match(d.message))}
+    required = {m["action"] for d in analysis.diagnostics
+                if d.code == "E604" and (m := _E604.match(d.message))}
+    for first, second in checked.schema.exclusive:
+        if _has(decision, str(first)) and _has(decision, str(second)) \
+                and "go together" not in undecided:
+            assert (str(first), str(second)) in pairs, (
+                f"{first} with {second} on {facts}, not reported")
+    for action in decision.actions:
+        needed = REQUIRES.get((action.verb, action.target))
+        if needed is not None and facts[needed] is False and "requires" not in undecided:
+            assert str(action) in required, f"{action} without {needed} on {facts}"
+
+
+@settings(SETTINGS, max_examples=examples(20))
+@given(any_policies().filter(lambda t: "*" not in t and "/" not in t))
 def test_linear_policies_are_always_decided(text: str) -> None:
     """Without `*` and `/` every question is linear: no `could not decide`."""
     checked = load(text)
@@ -293,8 +317,8 @@ def _comparable(analysis: Analysis, checked: Any) -> list[tuple[Any, ...]]:
              d.witness_text) for d in analysis.diagnostics]
 
 
-@settings(SETTINGS, max_examples=examples(40))
-@given(policies_with_asserts())
+@settings(SETTINGS, max_examples=examples(30))
+@given(any_policies())
 def test_formatting_does_not_change_the_findings(text: str) -> None:
     """The same findings with the same witnesses, in the same order; spans may differ."""
     formatted = format_text(text).text
@@ -306,8 +330,8 @@ def test_formatting_does_not_change_the_findings(text: str) -> None:
     assert first.proved == second.proved
 
 
-@settings(SETTINGS, max_examples=examples(25))
-@given(policies_with_asserts())
+@settings(SETTINGS, max_examples=examples(20))
+@given(any_policies())
 def test_findings_are_deterministic(text: str) -> None:
     """Two runs in one process (with other analyses between them and before them) give
     identical diagnostics, witnesses included."""

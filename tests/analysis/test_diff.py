@@ -16,13 +16,13 @@ import random
 from typing import Any
 
 from analysis_strategies import (
+    any_specs,
     boundaries,
     engine_of,
     examples,
     in_domain,
     load,
     mutated,
-    policy_specs,
     renamed,
     sample_facts,
     shuffled_distinct,
@@ -38,7 +38,7 @@ from policylang.formatter import format_text
 
 TIMEOUT_MS = 2_000
 SAMPLES = 150
-SETTINGS = settings(max_examples=examples(50), deadline=None,
+SETTINGS = settings(max_examples=examples(40), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -73,7 +73,7 @@ REWRITES = ("format", "rename", "shuffle", "dead rules", "split")
 @SETTINGS
 @given(st.data())
 def test_rewrites_that_keep_every_decision_are_equivalent(data: st.DataObject) -> None:
-    spec = data.draw(policy_specs(), label="policy")
+    spec = data.draw(any_specs(), label="policy")
     how = data.draw(st.sampled_from(REWRITES), label="rewrite")
     if how == "shuffle":
         spec, other = data.draw(shuffled_distinct(spec))
@@ -102,7 +102,7 @@ def policy_pairs(draw: st.DrawFn) -> tuple[str, str]:
     """Mostly a policy and a changed copy; sometimes two unrelated policies."""
     if draw(st.integers(0, 4)) == 0:
         return draw(policies()), draw(policies())
-    spec = draw(policy_specs())
+    spec = draw(any_specs())
     return spec.text(), draw(mutated(spec)).text()
 
 
@@ -110,7 +110,7 @@ def _rules_shown(result: DiffResult) -> set[str]:
     return {name for d in result.differences for name in d.rules}
 
 
-@settings(SETTINGS, max_examples=examples(70))
+@settings(SETTINGS, max_examples=examples(50))
 @given(policy_pairs(), st.integers(0, 2**32))
 def test_compare_agrees_with_the_engine(pair: tuple[str, str], seed: int) -> None:
     old, new = load(pair[0]), load(pair[1], "new.policy")
