@@ -36,8 +36,6 @@ import gc
 import io
 import json
 import math
-import os
-import platform
 import pstats
 import shutil
 import statistics
@@ -54,6 +52,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 
+import machine_info  # noqa: E402
 from policy_generator import DEFAULT_SEED, expected, generate_policy  # noqa: E402
 
 from policylang.analysis.findings import Analysis, analyse  # noqa: E402
@@ -246,23 +245,9 @@ def profile_analyse(rules: int, asserts: int, seed: int, top: int = 25) -> str:
 # -- report ----------------------------------------------------------------------------
 
 def machine() -> dict[str, Any]:
-    try:
-        affinity = len(os.sched_getaffinity(0))
-    except AttributeError:
-        affinity = None
-    try:
-        load = os.getloadavg()
-    except OSError:
-        load = None
-    try:
-        import z3
-        z3_version = z3.get_version_string()
-    except ImportError:                      # pragma: no cover - z3 is a dependency
-        z3_version = None
-    return {"nproc": affinity or os.cpu_count(), "cpu_count": os.cpu_count(),
-            "python": sys.version.split()[0], "implementation": platform.python_implementation(),
-            "platform": platform.platform(), "processor": platform.processor() or None,
-            "z3": z3_version, "loadavg_at_start": load}
+    import z3
+
+    return {**machine_info.machine(), "z3": z3.get_version_string()}
 
 
 def revision() -> dict[str, Any]:

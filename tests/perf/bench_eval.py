@@ -30,8 +30,6 @@ import cProfile
 import gc
 import io
 import json
-import os
-import platform
 import pstats
 import statistics
 import subprocess
@@ -45,6 +43,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 
+import machine_info  # noqa: E402
 from handwritten_retail import decide  # noqa: E402
 from loans import DEFAULT_SEED, generate_loans  # noqa: E402
 
@@ -199,18 +198,7 @@ def profile(policy: Any, sample: list[dict[str, Any]], top: int = 15) -> str:
 # -- report -----------------------------------------------------------------------------
 
 def machine() -> dict[str, Any]:
-    try:
-        affinity = len(os.sched_getaffinity(0))
-    except AttributeError:
-        affinity = None
-    try:
-        load = os.getloadavg()
-    except OSError:
-        load = None
-    return {"nproc": affinity or os.cpu_count(), "cpu_count": os.cpu_count(),
-            "python": sys.version.split()[0], "implementation": platform.python_implementation(),
-            "platform": platform.platform(), "processor": platform.processor() or None,
-            "loadavg_at_start": load}
+    return machine_info.machine()
 
 
 def verdict(ok: bool) -> str:
