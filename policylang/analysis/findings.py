@@ -19,12 +19,13 @@ import attrs
 import z3
 
 from engine.api import CompiledPolicy, compile_checked
-from engine.decision import Decision
+from engine.decision import Decision, action_words
 from policylang import nodes
 from policylang.analysis.encode import (
     ActionKey,
     Encoder,
     Unsupported,
+    action_key,
     enum_ids,
     make_facts,
     produced_keys,
@@ -124,14 +125,9 @@ class _Analyser:
         env = self.engine.prepare(facts, None)
         return bool(self.engine.program.code(condition).fn(env))
 
-    def reads(self, *exprs: Any) -> set[str]:
-        """Facts read by rules or expressions (for the compact witness)."""
-        found: set[str] = set()
-        for expr in exprs:
-            rule = expr if isinstance(expr, nodes.Rule) else None
-            if rule is not None:
-                found.update(self.checked.facts_used_by(rule))
-        return found
+    def reads(self, *rules: nodes.Rule) -> set[str]:
+        """Facts the rules read (the ones a compact witness shows)."""
+        return {fact for rule in rules for fact in self.checked.facts_used_by(rule)}
 
     # -- rules ---------------------------------------------------------------------------
     def rule_reach(self, rule: nodes.Rule) -> None:
@@ -234,7 +230,7 @@ class _Analyser:
     def _action_span(self, key: ActionKey) -> Span:
         for rule in self.encoder.producers(key):
             for item in rule.actions:
-                if isinstance(item, nodes.ActionRef) and _key(item) == key:
+                if isinstance(item, nodes.ActionRef) and action_key(item) == key:
                     return item.span
         return self.checked.policy.span
 
@@ -321,13 +317,8 @@ def _timeout(timeout_ms: int | None) -> dict[str, int]:
     return {} if timeout_ms is None else {"timeout_ms": timeout_ms}
 
 
-def _key(item: nodes.ActionRef) -> ActionKey:
-    return (item.verb.text, item.target.text, item.using.text if item.using else None)
-
-
 def _words(key: ActionKey) -> str:
-    verb, target, using = key
-    return f"{verb} {target} using {using}" if using else f"{verb} {target}"
+    return action_words(*key)
 
 
 def _pattern(action: nodes.ActionRef) -> ActionPattern:

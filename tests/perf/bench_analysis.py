@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import gc
 import io
 import json
 import math
@@ -44,7 +43,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +51,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 
-import machine_info  # noqa: E402
+import benchkit  # noqa: E402
+from benchkit import CLOCK, spread, timed  # noqa: E402
 from policy_generator import DEFAULT_SEED, expected, generate_policy  # noqa: E402
 
 from policylang.analysis.findings import Analysis, analyse  # noqa: E402
@@ -96,27 +96,8 @@ t3 = time.process_time_ns()
 print(json.dumps({"import_ns": t1 - t0, "load_ns": t2 - t1, "analyse_ns": t3 - t2}))
 """
 
-CLOCK = time.process_time_ns
-
 
 # -- helpers --------------------------------------------------------------------------
-
-def timed(run: Callable[[], Any]) -> tuple[int, Any]:
-    """CPU nanoseconds taken by `run()` (collector cleared before, off during), and its
-    result."""
-    gc.collect()
-    gc.disable()
-    try:
-        start = CLOCK()
-        result = run()
-        elapsed = CLOCK() - start
-    finally:
-        gc.enable()
-    return elapsed, result
-
-
-def spread(values: Sequence[float]) -> dict[str, float]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
 def checked_of(loaded: LoadResult, what: str) -> CheckedPolicy:
@@ -247,7 +228,7 @@ def profile_analyse(rules: int, asserts: int, seed: int, top: int = 25) -> str:
 def machine() -> dict[str, Any]:
     import z3
 
-    return {**machine_info.machine(), "z3": z3.get_version_string()}
+    return {**benchkit.machine(), "z3": z3.get_version_string()}
 
 
 def revision() -> dict[str, Any]:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import gc
 import io
 import json
 import pstats
@@ -43,7 +42,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 
-import machine_info  # noqa: E402
+import benchkit  # noqa: E402
+from benchkit import spread, timed  # noqa: E402
 from handwritten_retail import decide  # noqa: E402
 from loans import DEFAULT_SEED, generate_loans  # noqa: E402
 
@@ -68,23 +68,6 @@ print(json.dumps({"import_ns": t1 - t0, "load_ns": t2 - t1}))
 
 BLOCKS = 10   # each repeat alternates engine and baseline over this many slices of the work
 
-CLOCK = time.process_time_ns   # CPU time of this process: time taken by other jobs on a
-                               # shared machine is not counted against either side
-
-
-def timed(run: Callable[[], Any]) -> int:
-    """CPU nanoseconds taken by `run()`, with the collector cleared before and off during."""
-    gc.collect()
-    gc.disable()
-    try:
-        start = CLOCK()
-        result = run()
-        elapsed = CLOCK() - start
-    finally:
-        gc.enable()
-    del result
-    return elapsed
-
 
 def interleaved(runs: dict[str, Callable[[int], Any]], repeats: int) -> dict[str, list[int]]:
     """Each repeat times every run on each of BLOCKS slices of the work, alternating
@@ -98,7 +81,7 @@ def interleaved(runs: dict[str, Callable[[int], Any]], repeats: int) -> dict[str
         total = dict.fromkeys(names, 0)
         for block in range(BLOCKS):
             for name in order:
-                total[name] += timed(lambda name=name, block=block: runs[name](block))
+                total[name] += timed(lambda name=name, block=block: runs[name](block))[0]
         for name in names:
             times[name].append(total[name])
     return times
@@ -107,10 +90,6 @@ def interleaved(runs: dict[str, Callable[[int], Any]], repeats: int) -> dict[str
 def blocks(items: list[Any]) -> list[list[Any]]:
     size = -(-len(items) // BLOCKS)
     return [items[i * size:(i + 1) * size] for i in range(BLOCKS)]
-
-
-def spread(values: Sequence[float]) -> dict[str, float]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
 # -- the measurements -------------------------------------------------------------------
@@ -179,7 +158,7 @@ def load_cold(repeats: int) -> dict[str, Any]:
 
 def load_warm(repeats: int) -> dict[str, Any]:
     load_policy(POLICY)
-    times = [timed(lambda: load_policy(POLICY)) / 1e6 for _ in range(repeats)]
+    times = [timed(lambda: load_policy(POLICY))[0] / 1e6 for _ in range(repeats)]
     return {"unit": "ms", "loads": repeats, "load": spread(times), "raw_ms": times}
 
 
@@ -198,7 +177,7 @@ def profile(policy: Any, sample: list[dict[str, Any]], top: int = 15) -> str:
 # -- report -----------------------------------------------------------------------------
 
 def machine() -> dict[str, Any]:
-    return machine_info.machine()
+    return benchkit.machine()
 
 
 def verdict(ok: bool) -> str:
