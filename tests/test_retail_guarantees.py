@@ -375,28 +375,32 @@ def test_monotone_holds(statement: nodes.AssertMonotone, rng: random.Random) -> 
 # -- the harness catches promises the policy does not keep ------------------------------
 
 FALSE_PROMISES = """
-assert overdue >= 1 day -> any
-assert monotone overdue
+assert overdue >= 1 day -> call borrower
+assert monotone days_since_acceleration
 """
 
 
 def test_the_harness_refutes_promises_the_policy_does_not_keep() -> None:
-    """Guards against a vacuous harness: the ladder visits on day 1 and only calls on
-    days 2-3 (highest stage 2, then 1), and a loan visited on day 4 and called to the cap
-    gets nothing on day 5."""
+    """Guards against a vacuous harness: a borrower called to the cap gets a text, not a
+    call; and an acceleration notice sent long enough ago leads to the referral (stage 5),
+    while one "sent" before this delinquency began counts as not sent, so the notice goes
+    out again (stage 3)."""
     text = POLICY.read_text(encoding="utf-8") + FALSE_PROMISES
     checked, compiled = _load(text)
-    any_action, monotone = checked.asserts[-2:]
-    assert isinstance(any_action, nodes.Assert)
+    no_call, monotone = checked.asserts[-2:]
+    assert isinstance(no_call, nodes.Assert)
     assert isinstance(monotone, nodes.AssertMonotone)
     rng = random.Random(0)
-    empty = loans_meeting(lambda f: broken_promise(any_action, f, compiled), rng, 100_000)
-    assert empty is not None and empty["overdue"] >= 1
-    assert not decide(empty, compiled).actions
-    dropping = loans_meeting(lambda f: monotone_drop("overdue", f, compiled) is not None,
-                             rng, 1000)
+    uncalled = loans_meeting(lambda f: broken_promise(no_call, f, compiled), rng, 100_000)
+    assert uncalled is not None and uncalled["overdue"] >= 1
+    calls = [a for a in decide(uncalled, compiled).actions
+             if (a.verb, a.target) == ("call", "borrower")]
+    assert not calls
+    dropping = loans_meeting(
+        lambda f: monotone_drop("days_since_acceleration", f, compiled) is not None, rng, 20_000)
     assert dropping is not None
-    before, stage_before, after, stage_after = monotone_drop("overdue", dropping, compiled)
+    before, stage_before, after, stage_after = monotone_drop(
+        "days_since_acceleration", dropping, compiled)
     assert before < after and stage_before > stage_after
 
 

@@ -42,7 +42,8 @@ NOTICE_LEAD = 7
 DEBIT_WINDOW = 1
 VISIT_DAY = 4
 LETTER_DAY = 7
-REVISIT_DAYS = 7
+REVISIT_DAYS = 3
+LETTER_INTERVAL = 30
 WILFUL_LEGAL_DAY = 30
 ACCELERATION_GRACE = 3
 LEGAL_DAY = 90
@@ -288,12 +289,12 @@ MONITOR_DEBIT = _p(0, 10, "debit_check", "monitor auto_debit")
 DEBIT_RETRY = _p(0, 11, "debit_retry", "call borrower using repayment_reminder")
 INTEREST_NOTICE = _p(0, 12, "interest_notice", "notify borrower using interest_reminder")
 MATURITY_NOTICE = _p(0, 13, "maturity_notice", "notify borrower using maturity_reminder")
-FIRST_DAY_VISIT = _p(0, 14, "first_day_visit", "visit borrower using credit_consequences")
-EARLY_CALLS = _p(0, 15, "early_calls", "call borrower using overdue_consequences")
+FIRST_VISIT = _p(0, 14, "first_visit", "visit borrower using credit_consequences")
+DAILY_CALLS = _p(0, 15, "daily_calls", "call borrower using overdue_consequences")
 SITE_VISITS = _p(0, 16, "site_visits", "visit borrower using business_review")
-GUARANTOR_JOINT = _p(0, 17, "guarantor_joint", "call guarantor using joint_collection")
-OVERDUE_LETTER = _p(0, 18, "overdue_letter", "notify borrower using overdue_notice")
-CALLS_AFTER_LETTER = _p(0, 19, "calls_after_letter", "call borrower using overdue_consequences")
+SMS_AT_CAP = _p(0, 17, "sms_at_cap", "sms borrower using overdue_reminder")
+GUARANTOR_JOINT = _p(0, 18, "guarantor_joint", "call guarantor using joint_collection")
+OVERDUE_LETTER = _p(0, 19, "overdue_letter", "notify borrower using overdue_notice")
 GUARANTOR_LIABILITY = _p(0, 20, "guarantor_liability", "notify guarantor using guarantor_demand")
 INTEREST_ARREARS = _p(0, 21, "interest_arrears_notice", "notify borrower using interest_demand")
 MATURED_NOTICE = _p(0, 22, "matured_notice", "notify borrower using matured_demand")
@@ -320,7 +321,7 @@ ENFORCE_SEVERAL = _p(0, 41, "enforce_several", "enforce collateral using auction
 SWAP_HOME = _p(0, 42, "swap_home", "enforce collateral using swap_big_for_small")
 SMALL_HOME_NEGOTIATE = _p(0, 43, "small_home", "negotiate borrower using refinance_home")
 SMALL_HOME_FREEZE = _p(0, 44, "small_home", "freeze deposits")
-BLACKLIST = _p(0, 45, "blacklist_after_repaid", "blacklist borrower")
+BLACKLIST = _p(0, 45, "blacklist_long_delinquency", "blacklist borrower")
 
 def _keys(verb: str, target: str) -> frozenset[tuple[str, str, str | None]]:
     """The keys of every action `suppress VERB TARGET` matches (any template)."""
@@ -397,6 +398,15 @@ def decide(facts: Mapping[str, Any]) -> list[tuple[str, str, str | None, tuple[s
         add(ILL_PRESERVE)
 
     # Priority 0.
+    if due_in <= DEBIT_WINDOW and not matured:
+        add(MONITOR_DEBIT)
+    if due_in == NOTICE_LEAD:
+        if interest_only and not next_due_final:
+            add(INTEREST_NOTICE)
+        if next_due_final:
+            add(MATURITY_NOTICE)
+    if longest_overdue >= LONG_DELINQUENCY and not blacklisted:
+        add(BLACKLIST)
     if not in_arrears:                                  # current
         if due_in == REMINDER_LEAD:                     # pre_due
             add(REMIND)
@@ -405,43 +415,32 @@ def decide(facts: Mapping[str, Any]) -> list[tuple[str, str, str | None, tuple[s
         if due_in == EARLY_REMINDER_LEAD and cause == "weak_discipline":
             add(EARLY_REMIND)
         if due_in <= DEBIT_WINDOW:                      # payment_window
-            add(MONITOR_DEBIT)
             if debit_failed:
                 add(DEBIT_RETRY)
             if number_wrong or borrower_missing:
                 add(LOCATE_CONTACTS)
-        if due_in == NOTICE_LEAD:
-            if interest_only and not next_due_final:
-                add(INTEREST_NOTICE)
-            if next_due_final:
-                add(MATURITY_NOTICE)
-        if longest_overdue >= LONG_DELINQUENCY and not blacklisted:
-            add(BLACKLIST)
     else:                                               # in arrears
         cannot_reach = contact_status == "lost" or borrower_missing
         in_court = in_litigation or in_enforcement
-        if overdue == 1:
-            add(FIRST_DAY_VISIT)
-        if overdue <= 3:
-            add(EARLY_CALLS)
-        if overdue >= VISIT_DAY and days_since_visit >= REVISIT_DAYS:
-            add(SITE_VISITS)
+        add(DAILY_CALLS)
+        if days_since_visit >= REVISIT_DAYS:
+            add(SITE_VISITS if overdue >= VISIT_DAY else FIRST_VISIT)
+        if calls_last_7d >= CALL_CAP:
+            add(SMS_AT_CAP)
         if has_guarantor and (overdue >= VISIT_DAY or cannot_reach):
             add(GUARANTOR_JOINT)
-        if overdue >= LETTER_DAY:
-            if (days_since_letter > overdue - LETTER_DAY
-                    and not matured and not interest_overdue):
-                add(OVERDUE_LETTER)
-            add(CALLS_AFTER_LETTER)
+        if (overdue >= LETTER_DAY and days_since_letter >= LETTER_INTERVAL
+                and not matured and not interest_overdue):
+            add(OVERDUE_LETTER)
         if has_guarantor and not guarantor_notified and (
                 overdue >= LETTER_DAY
                 or (loan_type == "guaranteed" and overdue >= VISIT_DAY)
                 or cannot_reach):
             add(GUARANTOR_LIABILITY)
         if (interest_overdue and not matured and overdue >= LETTER_DAY
-                and days_since_written_demand > overdue - LETTER_DAY):
+                and days_since_written_demand >= LETTER_INTERVAL):
             add(INTEREST_ARREARS)
-        if matured and days_since_written_demand >= overdue:
+        if matured and days_since_written_demand >= LETTER_INTERVAL:
             add(MATURED_NOTICE)
         if (overdue >= RENEW_DEMAND_AFTER and days_since_written_demand >= RENEW_DEMAND_AFTER
                 and not in_court):
@@ -479,7 +478,7 @@ def decide(facts: Mapping[str, Any]) -> list[tuple[str, str, str | None, tuple[s
         if (not in_court and not restructure_case
                 and (overdue >= LEGAL_DAY or (able_unwilling and overdue >= WILFUL_LEGAL_DAY))):
             accelerated = days_since_acceleration < overdue
-            if not matured and not accelerated:
+            if not matured and not accelerated and not referred_legal:
                 add(ACCELERATE)
             if not referred_legal and (
                     matured or (accelerated and days_since_acceleration >= ACCELERATION_GRACE)):
