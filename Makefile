@@ -14,7 +14,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
@@ -24,6 +24,7 @@ demo: $(VENV)/.installed
 	  echo "== $$f"; \
 	  $(BIN)/policylang eval policies/retail.policy --facts $$f || exit $$?; \
 	done
+	$(BIN)/policylang simulate policies/retail.policy --out out/simulation
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check policylang engine tests

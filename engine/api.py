@@ -32,6 +32,9 @@ from policylang.render import render_all_text, summary_line
 from policylang.schema_model import Schema
 
 MEMO_LIMIT = 16384         # distinct sets of matched rules remembered per policy
+# From this many loans, evaluate_many goes through the columnar evaluator, whose fixed
+# cost per batch (about 1.4 ms) is then repaid (tests/perf/bench_columnar.py).
+COLUMNAR_BATCH = 512
 BATCH_CHUNK = 1024         # loans validated and decided at a time: their data stay in cache
 
 
@@ -63,6 +66,8 @@ class CompiledPolicy:
     # between threads only computes the same entry twice.
     _memo: dict[int, Decision] = attrs.field(factory=dict, repr=False)
     _blank: tuple[Any, ...] = attrs.field(repr=False, default=())    # defaults + empty lets
+    # The columnar evaluator (engine/columnar.py), built by the first large batch.
+    _columnar: list[Any] = attrs.field(factory=list, repr=False)
 
     def evaluate(self, facts: Mapping[str, Any],
                  params: Mapping[str, Any] | None = None) -> Decision:
@@ -80,8 +85,10 @@ class CompiledPolicy:
                       params: Mapping[str, Any] | None = None) -> list[Decision]:
         """One decision per facts mapping, in order. Every item is validated first: a bad
         one raises FactsError with `.index` set, and then nothing is evaluated."""
-        tail = (*self.binder.bind(params), *self.program.let_blank)
         rows = items if isinstance(items, list) else list(items)
+        if len(rows) >= COLUMNAR_BATCH:
+            return self._columns().evaluate_many(rows, params)
+        tail = (*self.binder.bind(params), *self.program.let_blank)
         values: list[Sequence[Any]] = []
         for start in range(0, len(rows), BATCH_CHUNK):
             values.extend(self._validate_chunk(rows[start:start + BATCH_CHUNK], start))
@@ -90,6 +97,14 @@ class CompiledPolicy:
             chunk = values[start:start + BATCH_CHUNK]
             decisions.extend(self.decide_many([[*row, *tail] for row in chunk]))
         return decisions
+
+    def _columns(self) -> Any:
+        """The columnar evaluator of this policy: rule tests over NumPy columns, the
+        same decisions (a race between threads only builds it twice)."""
+        if not self._columnar:
+            from engine.columnar import columnar  # noqa: PLC0415 (it imports this module)
+            self._columnar.append(columnar(self))
+        return self._columnar[0]
 
     def _validate_chunk(self, rows: list[Mapping[str, Any]], start: int
                         ) -> Sequence[Sequence[Any]]:
@@ -149,6 +164,13 @@ class CompiledPolicy:
             decision = memo.get(mask)
             decisions.append(decision if decision is not None else self._decision_for(mask))
         return decisions
+
+    def decision_for(self, fired: int) -> Decision:
+        """The decision for the rules that fired (a mask already cut after `final`),
+        shared through the memo; for evaluators that find the matched rules their
+        own way (engine/columnar.py)."""
+        decision = self._memo.get(fired)
+        return decision if decision is not None else self._decision_for(fired)
 
     def _decision_for(self, mask: int) -> Decision:
         matched = [plan for plan in self.plans if mask >> plan.index & 1]

@@ -1,4 +1,4 @@
-"""The `policylang` command line: check, eval, test, fmt.
+"""The `policylang` command line: check, eval, test, fmt, diff, simulate.
 
 Exit codes (the contract): 0 fine, 1 the policy or the input is wrong,
 2 usage or I/O error. No user error ever prints a traceback; anything
@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--check", action="store_true",
                      help="change nothing; exit 1 if a file is not formatted")
     fmt.set_defaults(run=commands.run_fmt)
+
+    from engine.simulation.command import add_parser as add_simulate  # noqa: PLC0415
+    add_simulate(sub)
     return parser
 
 

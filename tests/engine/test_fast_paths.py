@@ -12,12 +12,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from loans import generate_loans
 from strategies import SCHEMA_YAML, facts, policies
 
-from engine.api import CompiledPolicy, load_policy, load_policy_text
+from engine.api import COLUMNAR_BATCH, CompiledPolicy, load_policy, load_policy_text
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -75,9 +76,12 @@ def test_column_validation_steps_aside_for_anything_unusual() -> None:
         assert coerce([good, {**good, **bad}]) is None, bad
 
 
-def test_evaluate_many_equals_evaluate_one_by_one_on_the_retail_policy() -> None:
+@pytest.mark.parametrize("count", [COLUMNAR_BATCH - 1, COLUMNAR_BATCH + 300])
+def test_evaluate_many_equals_evaluate_one_by_one_on_the_retail_policy(count: int) -> None:
+    """Both routes of a batch: rule by rule over value lists below COLUMNAR_BATCH loans,
+    the columnar evaluator from there on."""
     policy = load_policy("policies/retail.policy")
-    loans = generate_loans(300, seed=7)
+    loans = generate_loans(count, seed=7)
     assert policy.evaluate_many(loans) == [policy.evaluate(loan) for loan in loans]
 
 

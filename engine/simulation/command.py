@@ -1,0 +1,174 @@
+"""`policylang simulate`: read the history, replay, compare, write the outputs.
+
+Exit codes as for every command: 0 done, 1 the policy, the params or the input data
+are wrong (nothing is simulated, nothing is written), 2 usage or I/O error. Problems
+in the data are listed with file, line and reason; `--on-error skip` sets the loans
+concerned aside and says how many.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from engine.api import CompiledPolicy, compile_checked
+from engine.facts import FactsError
+from engine.params import ParamError
+from engine.simulation.engines import ENGINES, run_engine
+from engine.simulation.history import HistoryRead, read_history
+from engine.simulation.output import differences, summary, write_outputs
+from engine.simulation.replay import ReplayResult, Window
+from engine.simulation.report import render_report
+from policylang.pipeline import load_file
+from policylang.render import render_all_text, summary_line
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def add_parser(sub: Any) -> None:
+    """The `simulate` subcommand's arguments (the contract's, plus engine and errors)."""
+    simulate = sub.add_parser("simulate", help="replay a policy over historic loans, day by day")
+    simulate.add_argument("policy", metavar="POLICY")
+    simulate.add_argument("--data", metavar="DIR",
+                          help="loans.csv, installments.csv, payments.csv, events.csv "
+                               "(or .parquet); the bundled example when left out")
+    simulate.add_argument("--from", dest="start", metavar="DATE", type=_iso_date,
+                          help="first day reported (YYYY-MM-DD)")
+    simulate.add_argument("--to", dest="end", metavar="DATE", type=_iso_date,
+                          help="last day replayed (YYYY-MM-DD); the input's last date if left out")
+    simulate.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    simulate.add_argument("--against", metavar="OTHER_POLICY",
+                          help="the policy in force, to compare with")
+    simulate.add_argument("--out", metavar="DIR", help="where to write the outputs")
+    simulate.add_argument("--on-error", choices=("stop", "skip"), default="stop",
+                          help="bad input rows: stop before simulating (default) or set "
+                               "their loans aside")
+    simulate.add_argument("--engine", choices=ENGINES, default="columnar",
+                          help="columnar (default), row, or spark (needs policylang[spark])")
+    simulate.set_defaults(run=run_simulate)
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def example_data() -> Path:
+    """The bundled example history (package data)."""
+    return Path(str(resources.files("engine.simulation") / "example"))
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(message.rstrip("\n") + "\n")
+
+
+def _policy(path: str) -> CompiledPolicy | int:
+    try:
+        result = load_file(path)
+    except OSError as error:
+        _err(f"{path}: cannot read the policy: {error.strerror or error}")
+        return EXIT_USAGE
+    if result.checked is None:
+        _err(render_all_text(result.diagnostics, result.sources))
+        _err(f"{path}: {summary_line(result.diagnostics)}; nothing was simulated")
+        return EXIT_INVALID
+    return compile_checked(result.checked)
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    policy = _policy(args.policy)
+    if isinstance(policy, int):
+        return policy
+    against = _policy(args.against) if args.against else None
+    if isinstance(against, int):
+        return against
+    params = _params(args.param)
+    if params is None:
+        return EXIT_INVALID
+    try:
+        policy.binder.bind(params)
+    except ParamError as error:
+        for line in str(error).splitlines():
+            _err(f"--param: {line}")
+        return EXIT_INVALID
+    if args.start and args.end and args.start > args.end:
+        _err(f"--from {args.start} is after --to {args.end}; nothing was simulated")
+        return EXIT_USAGE
+    data = Path(args.data) if args.data else example_data()
+    read = read_history(data, policy.schema, on_error=args.on_error)
+    if not _report_reading(read, data, args.on_error):
+        return EXIT_INVALID
+    window = Window(args.start, args.end)
+    try:
+        result = run_engine(args.engine, policy, read.portfolio, window, params,
+                            data=str(data))
+        other = (run_engine(args.engine, against, read.portfolio, window, data=str(data))
+                 if against is not None else None)
+    except ParamError as error:
+        for line in str(error).splitlines():
+            _err(f"--param: {line}")
+        return EXIT_INVALID
+    except FactsError as error:
+        _err(f"{data}: the replayed facts do not fit the policy's schema: {error}")
+        return EXIT_INVALID
+    except ImportError as error:
+        _err(f"--engine {args.engine}: {error}")
+        return EXIT_USAGE
+    return _finish(args, result, other, params, read)
+
+
+def _params(pairs: list[str]) -> dict[str, str] | None:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            _err(f"--param {pair!r}: write NAME=VALUE, e.g. --param \"letter_day=5 days\"")
+            return None
+        params[name.strip()] = value.strip()
+    return params
+
+
+def _report_reading(read: HistoryRead, data: Path, on_error: str) -> bool:
+    """Print the input's problems; False when the run must stop."""
+    for line in read.report():
+        _err(line)
+    if not read.can_simulate:
+        _err(f"{data}: the input has problems; nothing was simulated "
+             "(--on-error skip sets the loans concerned aside)"
+             if on_error == "stop" else f"{data}: the input cannot be read; nothing was simulated")
+        return False
+    if read.skipped_loans:
+        count = len(read.skipped_loans)
+        _err(f"{count} loan{'s' * (count != 1)} set aside for bad input; "
+             f"{len(read.portfolio)} replayed")
+    return True
+
+
+def _finish(args: argparse.Namespace, result: ReplayResult, other: ReplayResult | None,
+            params: Mapping[str, str], read: HistoryRead) -> int:
+    found = differences(other, result) if other is not None else None
+    figures = summary(result, params=params, skipped=read.skipped_loans, against=other,
+                      found=found or ())
+    print(f"{figures['policy']['name']} {figures['policy']['version'] or ''}: "
+          f"{figures['loans']} loans, {figures['loan_days']} loan-days, "
+          f"{figures['actions']} actions ({figures['engine']} engine)")
+    if found is not None:
+        print(f"against {figures['against']['policy']['name']}: "
+              f"{figures['against']['loan_days_differing']} loan-days differ on "
+              f"{figures['against']['loans_differing']} loans")
+    if args.out:
+        try:
+            written = write_outputs(Path(args.out), result, figures, found,
+                                    render_report(figures, found))
+        except OSError as error:
+            _err(f"{args.out}: cannot write the outputs: {error.strerror or error}")
+            return EXIT_USAGE
+        print("wrote " + ", ".join(str(path) for path in written))
+    return EXIT_OK

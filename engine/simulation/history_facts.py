@@ -1,0 +1,112 @@
+"""History facts in a replay: what the schema's `history` declarations say a fact is,
+computed from the replay's own earlier actions.
+
+The engine never derives these (an embedding system supplies them); a replay must,
+or its ladder would never move: the letter sent today is what makes tomorrow's
+`days_since_letter` 1. The value on day D counts actions of days before D only, so
+the facts of a day never depend on that day's own decision:
+
+- `days_since: PATTERN`: D minus the last day a matching action was taken, capped at
+  the fact's maximum; the fact's default when there was none.
+- `count: PATTERN, within: N days`: matching actions taken on days D-N … D-1 (each
+  matching action of a decision counts once).
+- `ever: PATTERN`: true once a matching action has been taken on an earlier day.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from policylang.schema_model import FactDef, HistorySpec, Schema
+
+
+@attrs.frozen(slots=True)
+class HistoryFact:
+    """One declared history fact, ready to be tracked."""
+
+    name: str
+    spec: HistorySpec
+    default: Any
+    maximum: Any
+
+    def matches(self, verb: str, target: str, using: str | None) -> bool:
+        return self.spec.pattern.matches(verb, target, using)
+
+
+def history_facts(schema: Schema) -> tuple[HistoryFact, ...]:
+    """The schema's history facts, in declaration order."""
+    return tuple(_history_fact(fact) for fact in schema.facts.values() if fact.history)
+
+
+def _history_fact(fact: FactDef) -> HistoryFact:
+    assert fact.history is not None
+    return HistoryFact(fact.name, fact.history, fact.default, fact.maximum)
+
+
+class LoanHistoryState:
+    """The history facts of one loan as the replay goes forward day by day.
+
+    Call `facts(day)` for the values of a day (day numbers are ordinals, so
+    subtraction gives days), then `record(day, actions)` with that day's actions.
+    """
+
+    __slots__ = ("_counts", "_defs", "_ever", "_last", "_targets")
+
+    def __init__(self, defs: tuple[HistoryFact, ...],
+                 targets: dict[tuple[str, str, str | None], tuple[int, ...]] | None = None
+                 ) -> None:
+        self._defs = defs
+        # Which facts an action feeds, by action; share one dict across loans.
+        self._targets = {} if targets is None else targets
+        self._last: list[int | None] = [None] * len(defs)
+        self._ever = [False] * len(defs)
+        self._counts: list[deque[int]] = [deque() for _ in defs]
+
+    def facts(self, day: int) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        last, ever, counts = self._last, self._ever, self._counts
+        for index, fact in enumerate(self._defs):
+            kind = fact.spec.kind
+            if kind == "days_since":
+                seen = last[index]
+                if seen is None:
+                    values[fact.name] = fact.default
+                else:
+                    gap = day - seen
+                    values[fact.name] = gap if fact.maximum is None or gap <= fact.maximum \
+                        else int(fact.maximum)
+            elif kind == "ever":
+                values[fact.name] = ever[index]
+            else:
+                window = counts[index]
+                horizon = day - (fact.spec.within_days or 0)
+                while window and window[0] < horizon:
+                    window.popleft()
+                values[fact.name] = _capped(len(window), fact.maximum)
+        return values
+
+    def record(self, day: int, actions: Iterable[tuple[str, str, str | None]]) -> None:
+        """Remember the actions taken on `day` (verb, target, template)."""
+        for key in actions:
+            fed = self._targets.get(key)
+            if fed is None:
+                fed = self._targets[key] = tuple(
+                    index for index, fact in enumerate(self._defs) if fact.matches(*key))
+            for index in fed:
+                self._last[index] = day
+                self._ever[index] = True
+                if self._defs[index].spec.kind == "count":
+                    self._counts[index].append(day)
+
+
+def _capped(value: int, maximum: Any) -> int:
+    return value if maximum is None or value <= maximum else int(maximum)
+
+
+def declared(schema: Schema) -> Mapping[str, HistoryFact]:
+    """History facts by name."""
+    return {fact.name: fact for fact in history_facts(schema)}
