@@ -16,14 +16,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from engine.api import CompiledPolicy, compile_checked
 from engine.facts import FactsError
 from engine.params import ParamError
-from engine.simulation.engines import ENGINES, run_engine
+from engine.simulation.engines import ENGINES, replay_in_chunks
 from engine.simulation.history import HistoryRead, read_history
-from engine.simulation.output import differences, summary, write_outputs
-from engine.simulation.replay import ReplayResult, Window
-from engine.simulation.report import render_report
+from engine.simulation.output import Difference, Summary, summary_text, write_text
+from engine.simulation.output import differences as differences_of
+from engine.simulation.replay import Window
+from engine.simulation.report import DIFFERENCES_SHOWN, render_report
+from engine.simulation.writers import FORMATS, ActionsWriter, DifferencesWriter
 from policylang.pipeline import load_file
 from policylang.render import render_all_text, summary_line
 
@@ -48,6 +52,8 @@ def add_parser(sub: Any) -> None:
     simulate.add_argument("--on-error", choices=("stop", "skip"), default="stop",
                           help="bad input rows: stop before simulating (default) or set "
                                "their loans aside")
+    simulate.add_argument("--format", dest="output_format", choices=FORMATS, default="csv",
+                          help="actions.csv (default) or actions.parquet")
     simulate.add_argument("--engine", choices=ENGINES, default="columnar",
                           help="columnar (default), row, or spark (needs policylang[spark])")
     simulate.set_defaults(run=run_simulate)
@@ -105,23 +111,100 @@ def run_simulate(args: argparse.Namespace) -> int:
     read = read_history(data, policy.schema, on_error=args.on_error)
     if not _report_reading(read, data, args.on_error):
         return EXIT_INVALID
-    window = Window(args.start, args.end)
+    run = _Run(args, policy, against=against, params=params, read=read, data=data)
     try:
-        result = run_engine(args.engine, policy, read.portfolio, window, params,
-                            data=str(data))
-        other = (run_engine(args.engine, against, read.portfolio, window, data=str(data))
-                 if against is not None else None)
+        return run.replay()
     except ParamError as error:
         for line in str(error).splitlines():
             _err(f"--param: {line}")
-        return EXIT_INVALID
     except FactsError as error:
         _err(f"{data}: the replayed facts do not fit the policy's schema: {error}")
-        return EXIT_INVALID
     except ImportError as error:
         _err(f"--engine {args.engine}: {error}")
         return EXIT_USAGE
-    return _finish(args, result, other, params, read)
+    except OSError as error:
+        _err(f"{args.out}: cannot write the outputs: {error.strerror or error}")
+        return EXIT_USAGE
+    finally:
+        run.discard()
+    return EXIT_INVALID
+
+
+class _Run:
+    """One replay: chunks of loans through the engine, each written and counted, then
+    forgotten; the files are renamed into place only when everything succeeded."""
+
+    def __init__(self, args: argparse.Namespace, policy: CompiledPolicy, *,
+                 against: CompiledPolicy | None, params: dict[str, str], read: HistoryRead,
+                 data: Path) -> None:
+        self.args, self.policy, self.against, self.params = args, policy, against, params
+        self.read, self.data = read, data
+        self.writers: list[Any] = []
+
+    def replay(self) -> int:
+        args, portfolio = self.args, self.read.portfolio
+        window = Window(args.start, args.end)
+        end = window.resolved_end(portfolio)
+        figures = Summary(self.policy, engine=args.engine, start=args.start, end=end,
+                          params=self.params, skipped=self.read.skipped_loans,
+                          against=self.against)
+        out = Path(args.out) if args.out else None
+        actions = differences = None
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            actions = ActionsWriter(out, args.output_format)
+            self.writers.append(actions)
+            if self.against is not None:
+                differences = DifferencesWriter(out)
+                self.writers.append(differences)
+        shown: list[Difference] = []
+        chunks = replay_in_chunks(args.engine, self.policy, portfolio, window, self.params,
+                                  data=str(self.data))
+        others = (replay_in_chunks(args.engine, self.against, portfolio, window,
+                                   data=str(self.data)) if self.against is not None else None)
+        with _progress(len(portfolio)) as bar:
+            for chunk in chunks:
+                other = next(others) if others is not None else None
+                figures.add(chunk, other)
+                if actions is not None:
+                    actions.add(chunk)
+                if other is not None:
+                    if differences is not None:
+                        differences.add(other, chunk)
+                    if len(shown) < DIFFERENCES_SHOWN:
+                        shown += differences_of(other, chunk)[:DIFFERENCES_SHOWN - len(shown)]
+                bar.update(chunk.loans)
+        summary_json = figures.to_json()
+        self._print(summary_json)
+        if out is not None:
+            written = [writer.commit() for writer in self.writers]
+            self.writers = []
+            written.insert(1, write_text(out / "summary.json", summary_text(summary_json)))
+            written.append(write_text(out / "report.html", render_report(summary_json, shown)))
+            print("wrote " + ", ".join(str(path) for path in written))
+            print(f"report: {out / 'report.html'}")
+        return EXIT_OK
+
+    def _print(self, figures: Mapping[str, Any]) -> None:
+        print(f"{figures['policy']['name']} {figures['policy']['version'] or ''}: "
+              f"{figures['loans']} loans, {figures['loan_days']} loan-days, "
+              f"{figures['actions']} actions ({figures['engine']} engine)")
+        if "against" in figures:
+            print(f"against {figures['against']['policy']['name']}: "
+                  f"{figures['against']['loan_days_differing']} loan-days differ on "
+                  f"{figures['against']['loans_differing']} loans")
+
+    def discard(self) -> None:
+        """Remove what an unfinished run had started writing."""
+        for writer in self.writers:
+            writer.discard()
+        self.writers = []
+
+
+def _progress(total: int) -> Any:
+    """A progress bar on stderr for long runs; silent when stderr is not a terminal."""
+    return tqdm(total=total, unit="loan", file=sys.stderr, leave=False,
+                disable=not sys.stderr.isatty(), mininterval=0.5)
 
 
 def _params(pairs: list[str]) -> dict[str, str] | None:
@@ -149,26 +232,3 @@ def _report_reading(read: HistoryRead, data: Path, on_error: str) -> bool:
         _err(f"{count} loan{'s' * (count != 1)} set aside for bad input; "
              f"{len(read.portfolio)} replayed")
     return True
-
-
-def _finish(args: argparse.Namespace, result: ReplayResult, other: ReplayResult | None,
-            params: Mapping[str, str], read: HistoryRead) -> int:
-    found = differences(other, result) if other is not None else None
-    figures = summary(result, params=params, skipped=read.skipped_loans, against=other,
-                      found=found or ())
-    print(f"{figures['policy']['name']} {figures['policy']['version'] or ''}: "
-          f"{figures['loans']} loans, {figures['loan_days']} loan-days, "
-          f"{figures['actions']} actions ({figures['engine']} engine)")
-    if found is not None:
-        print(f"against {figures['against']['policy']['name']}: "
-              f"{figures['against']['loan_days_differing']} loan-days differ on "
-              f"{figures['against']['loans_differing']} loans")
-    if args.out:
-        try:
-            written = write_outputs(Path(args.out), result, figures, found,
-                                    render_report(figures, found))
-        except OSError as error:
-            _err(f"{args.out}: cannot write the outputs: {error.strerror or error}")
-            return EXIT_USAGE
-        print("wrote " + ", ".join(str(path) for path in written))
-    return EXIT_OK

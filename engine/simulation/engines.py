@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from engine.simulation.replay import (
 )
 
 ENGINES = ("columnar", "row", "spark")
+CHUNK_LOANS = 2000          # loans replayed, written and forgotten at a time
 _ONE_DAY = timedelta(days=1)
 
 
@@ -46,6 +47,24 @@ def run_engine(engine: str, policy: CompiledPolicy, portfolio: Portfolio, window
         from engine.simulation.spark import replay_spark  # noqa: PLC0415 (optional extra)
         return replay_spark(policy, portfolio, window, params, data=data)
     raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+def replay_in_chunks(engine: str, policy: CompiledPolicy, portfolio: Portfolio,
+                     window: Window, params: Mapping[str, Any] | None = None, *,
+                     data: str | None = None, chunk_loans: int = CHUNK_LOANS
+                     ) -> Iterator[ReplayResult]:
+    """The replay a chunk of whole loans at a time, in output order, so a caller can
+    write and forget each chunk. The end date is settled over the whole portfolio
+    first, so chunks agree on it. Spark replays the portfolio in one go (it partitions
+    by loan itself)."""
+    window = Window(window.start, window.resolved_end(portfolio))
+    if engine == "spark":
+        yield run_engine(engine, policy, portfolio, window, params, data=data)
+        return
+    loans = portfolio.loans
+    for first in range(0, len(loans), chunk_loans):
+        part = Portfolio(loans[first:first + chunk_loans])
+        yield run_engine(engine, policy, part, window, params)
 
 
 def replay_columnar(policy: CompiledPolicy, portfolio: Portfolio, window: Window = ALL_DAYS,
@@ -78,7 +97,7 @@ def replay_columnar(policy: CompiledPolicy, portfolio: Portfolio, window: Window
         decisions = evaluator.evaluate_many(rows, params) if rows else []
         for (index, cursor), facts, decision in zip(live, rows, decisions, strict=True):
             cursor.record(day, action_keys(decision.actions))
-            if start is None or day > start:
+            if start is None or day >= start:
                 reported[index].append(LoanDay(loans[index].loan_id, day,
                                                facts.get("overdue", 0), decision.actions))
         if progress is not None and len(live) < len(active):
