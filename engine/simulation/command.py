@@ -108,6 +108,10 @@ def run_simulate(args: argparse.Namespace) -> int:
         _err(f"--from {args.start} is after --to {args.end}; nothing was simulated")
         return EXIT_USAGE
     data = Path(args.data) if args.data else example_data()
+    if not data.is_dir():
+        _err(f"{data}: no such folder; --data names a folder holding loans.csv, "
+             "installments.csv and optionally payments.csv and events.csv")
+        return EXIT_USAGE
     read = read_history(data, policy.schema, on_error=args.on_error)
     if not _report_reading(read, data, args.on_error):
         return EXIT_INVALID
