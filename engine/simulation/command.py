@@ -14,22 +14,13 @@ from collections.abc import Mapping
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
+from engine.simulation.options import ENGINES, FORMATS
 
-from engine.api import CompiledPolicy, compile_checked
-from engine.facts import FactsError
-from engine.params import ParamError
-from engine.simulation.engines import ENGINES, replay_in_chunks
-from engine.simulation.history import HistoryRead, read_history
-from engine.simulation.output import Difference, Summary, summary_text, write_text
-from engine.simulation.output import differences as differences_of
-from engine.simulation.replay import Window
-from engine.simulation.report import DIFFERENCES_SHOWN, render_report
-from engine.simulation.writers import FORMATS, ActionsWriter, DifferencesWriter
-from policylang.pipeline import load_file
-from policylang.render import render_all_text, summary_line
+if TYPE_CHECKING:
+    from engine.api import CompiledPolicy
+    from engine.simulation.history import HistoryRead
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -76,6 +67,10 @@ def _err(message: str) -> None:
 
 
 def _policy(path: str) -> CompiledPolicy | int:
+    from engine.api import compile_checked  # noqa: PLC0415
+    from policylang.pipeline import load_file  # noqa: PLC0415
+    from policylang.render import render_all_text, summary_line  # noqa: PLC0415
+
     try:
         result = load_file(path)
     except OSError as error:
@@ -89,6 +84,10 @@ def _policy(path: str) -> CompiledPolicy | int:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
+    from engine.facts import FactsError  # noqa: PLC0415 (heavy: only for this command)
+    from engine.params import ParamError  # noqa: PLC0415
+    from engine.simulation.history import read_history  # noqa: PLC0415
+
     policy = _policy(args.policy)
     if isinstance(policy, int):
         return policy
@@ -146,6 +145,13 @@ class _Run:
         self.writers: list[Any] = []
 
     def replay(self) -> int:
+        from engine.simulation.engines import replay_in_chunks  # noqa: PLC0415
+        from engine.simulation.output import Summary, summary_text, write_text  # noqa: PLC0415
+        from engine.simulation.output import differences as differences_of  # noqa: PLC0415
+        from engine.simulation.replay import Window  # noqa: PLC0415
+        from engine.simulation.report import DIFFERENCES_SHOWN, render_report  # noqa: PLC0415
+        from engine.simulation.writers import ActionsWriter, DifferencesWriter  # noqa: PLC0415
+
         args, portfolio = self.args, self.read.portfolio
         window = Window(args.start, args.end)
         end = window.resolved_end(portfolio)
@@ -161,7 +167,7 @@ class _Run:
             if self.against is not None:
                 differences = DifferencesWriter(out)
                 self.writers.append(differences)
-        shown: list[Difference] = []
+        shown: list[Any] = []
         chunks = replay_in_chunks(args.engine, self.policy, portfolio, window, self.params,
                                   data=str(self.data))
         others = (replay_in_chunks(args.engine, self.against, portfolio, window,
@@ -207,6 +213,8 @@ class _Run:
 
 def _progress(total: int) -> Any:
     """A progress bar on stderr for long runs; silent when stderr is not a terminal."""
+    from tqdm import tqdm  # noqa: PLC0415
+
     return tqdm(total=total, unit="loan", file=sys.stderr, leave=False,
                 disable=not sys.stderr.isatty(), mininterval=0.5)
 

@@ -20,6 +20,7 @@ from engine.api import CompiledPolicy
 from engine.columnar import columnar
 from engine.simulation.history import Portfolio
 from engine.simulation.loanday import FactPlan, LoanCursor
+from engine.simulation.options import ENGINES
 from engine.simulation.replay import (
     ALL_DAYS,
     LoanDay,
@@ -29,7 +30,6 @@ from engine.simulation.replay import (
     replay_rows,
 )
 
-ENGINES = ("columnar", "row", "spark")
 CHUNK_LOANS = 2000          # loans replayed, written and forgotten at a time
 _ONE_DAY = timedelta(days=1)
 

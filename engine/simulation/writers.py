@@ -20,7 +20,6 @@ from engine.simulation.replay import LoanDay, ReplayResult, action_keys
 
 ACTION_COLUMNS = ("loan_id", "date", "overdue", "verb", "target", "using", "rules")
 DIFFERENCE_COLUMNS = ("loan_id", "date", "old", "new")
-FORMATS = ("csv", "parquet")
 
 
 def action_rows(days: Sequence[LoanDay]) -> Iterator[tuple[str, str, int, str, str, str, str]]:
