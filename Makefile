@@ -24,7 +24,7 @@ demo: $(VENV)/.installed
 	  echo "== $$f"; \
 	  $(BIN)/policylang eval policies/retail.policy --facts $$f || exit $$?; \
 	done
-	$(BIN)/policylang simulate policies/retail.policy --out out/simulation
+	$(BIN)/policylang simulate policies/retail.policy --compliance policies/retail.compliance.yaml --out out/simulation
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check policylang engine tests

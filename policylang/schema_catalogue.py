@@ -9,6 +9,8 @@ Must not: raise on user error; accept a pattern naming no catalogue entry.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import attrs
 from yaml.nodes import MappingNode, Node, SequenceNode
 
@@ -54,11 +56,12 @@ class CatalogueChecks(NodeChecks):
         lists_ok = len(self.diagnostics) == lists_at
         stage = self.stage(owner, key, fields)
         requires = self.requires(owner, fields, targets)
+        cost = self.cost(owner, fields)
         channel, label, doc = (self.text_field(fields, k, owner, "E410")
                                for k in ("channel", "label", "doc"))
         action = ActionDef(verb=verb, targets=targets, stage=stage or 0, templates=templates,
-                           channel=channel, requires=requires, label=label, doc=doc,
-                           span=self.span(key))
+                           channel=channel, requires=requires, cost=cost, label=label,
+                           doc=doc, span=self.span(key))
         if lists_ok:   # patterns are checked against it even when other keys are wrong
             self.catalogue[verb] = action
         return action if len(self.diagnostics) == before and stage is not None else None
@@ -71,6 +74,19 @@ class CatalogueChecks(NodeChecks):
             self.error("E410", node, f"the stage of {owner} must be a whole number, 0 or more, "
                        f"found {describe(node)}", "write stage: 1")
         return None if stage is None or stage < 0 else int(stage)
+
+    def cost(self, owner: str, fields: Fields) -> Decimal | None:
+        """`cost: 2.50`: money in the schema's currency per action, exact, 0 or more."""
+        if "cost" not in fields:
+            return None
+        node = fields["cost"][1]
+        cost = parse_number(node, FactType.MONEY)
+        if cost is None or cost < 0 or not cost.is_finite():
+            self.error("E410", node, f"the cost of {owner} must be an amount of money, 0 or more, "
+                       f"in the schema's currency, found {describe(node)}",
+                       "write a plain number such as cost: 2.50; the currency is the schema's")
+            return None
+        return Decimal(cost)
 
     def requires(self, owner: str, fields: Fields, targets: tuple[str, ...]) -> dict[str, str]:
         if "requires" not in fields:

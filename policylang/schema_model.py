@@ -80,7 +80,9 @@ class FactDef:
 
 @attrs.frozen(slots=True)
 class ActionDef:
-    """One verb of the catalogue: allowed targets and templates, stage, requires."""
+    """One verb of the catalogue: allowed targets and templates, stage, requires. `cost`
+    is what one such action costs, in the schema's currency (None: not given); only
+    simulation reports read it."""
 
     verb: str
     targets: tuple[str, ...]
@@ -88,6 +90,7 @@ class ActionDef:
     templates: tuple[str, ...] = ()
     channel: str | None = None
     requires: Mapping[str, str] = attrs.field(factory=dict)   # target -> bool fact
+    cost: Decimal | None = None
     label: str | None = None
     doc: str | None = None
     span: Span = attrs.field(default=NO_SPAN, eq=False)

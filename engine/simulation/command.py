@@ -45,6 +45,9 @@ def add_parser(sub: Any) -> None:
                                "their loans aside")
     simulate.add_argument("--format", dest="output_format", choices=FORMATS, default="csv",
                           help="actions.csv (default) or actions.parquet")
+    simulate.add_argument("--compliance", metavar="FILE",
+                          help="compliance checks (YAML) the report judges the replay "
+                               "against; see docs/simulation.md")
     simulate.add_argument("--engine", choices=ENGINES, default="columnar",
                           help="columnar (default), row, or spark (needs policylang[spark])")
     simulate.set_defaults(run=run_simulate)
@@ -114,7 +117,18 @@ def run_simulate(args: argparse.Namespace) -> int:
     read = read_history(data, policy.schema, on_error=args.on_error)
     if not _report_reading(read, data, args.on_error):
         return EXIT_INVALID
-    run = _Run(args, policy, against=against, params=params, read=read, data=data)
+    compliance = None
+    if args.compliance:
+        from engine.simulation.compliance import ComplianceError, load_compliance  # noqa: PLC0415
+        try:
+            compliance = load_compliance(args.compliance, policy.schema.actions)
+        except ComplianceError as error:
+            for line in error.problems:
+                _err(line)
+            _err(f"{args.compliance}: nothing was simulated")
+            return EXIT_INVALID
+    run = _Run(args, policy, against=against, params=params, read=read, data=data,
+               compliance=compliance)
     try:
         return run.replay()
     except ParamError as error:
@@ -139,25 +153,29 @@ class _Run:
 
     def __init__(self, args: argparse.Namespace, policy: CompiledPolicy, *,
                  against: CompiledPolicy | None, params: dict[str, str], read: HistoryRead,
-                 data: Path) -> None:
+                 data: Path, compliance: Any) -> None:
         self.args, self.policy, self.against, self.params = args, policy, against, params
-        self.read, self.data = read, data
+        self.read, self.data, self.compliance = read, data, compliance
         self.writers: list[Any] = []
 
     def replay(self) -> int:
         from engine.simulation.engines import replay_in_chunks  # noqa: PLC0415
-        from engine.simulation.output import Summary, summary_text, write_text  # noqa: PLC0415
-        from engine.simulation.output import differences as differences_of  # noqa: PLC0415
+        from engine.simulation.figures import Figures  # noqa: PLC0415
         from engine.simulation.replay import Window  # noqa: PLC0415
-        from engine.simulation.report import DIFFERENCES_SHOWN, render_report  # noqa: PLC0415
-        from engine.simulation.writers import ActionsWriter, DifferencesWriter  # noqa: PLC0415
+        from engine.simulation.report import render_report  # noqa: PLC0415
+        from engine.simulation.writers import (  # noqa: PLC0415
+            ActionsWriter,
+            DifferencesWriter,
+            summary_text,
+            write_text,
+        )
 
         args, portfolio = self.args, self.read.portfolio
         window = Window(args.start, args.end)
         end = window.resolved_end(portfolio)
-        figures = Summary(self.policy, engine=args.engine, start=args.start, end=end,
+        figures = Figures(self.policy, engine=args.engine, window_start=args.start, end=end,
                           params=self.params, skipped=self.read.skipped_loans,
-                          against=self.against)
+                          compliance=self.compliance, against_policy=self.against)
         out = Path(args.out) if args.out else None
         actions = differences = None
         if out is not None:
@@ -167,7 +185,6 @@ class _Run:
             if self.against is not None:
                 differences = DifferencesWriter(out)
                 self.writers.append(differences)
-        shown: list[Any] = []
         chunks = replay_in_chunks(args.engine, self.policy, portfolio, window, self.params,
                                   data=str(self.data))
         others = (replay_in_chunks(args.engine, self.against, portfolio, window,
@@ -178,19 +195,16 @@ class _Run:
                 figures.add(chunk, other)
                 if actions is not None:
                     actions.add(chunk)
-                if other is not None:
-                    if differences is not None:
-                        differences.add(other, chunk)
-                    if len(shown) < DIFFERENCES_SHOWN:
-                        shown += differences_of(other, chunk)[:DIFFERENCES_SHOWN - len(shown)]
+                if other is not None and differences is not None:
+                    differences.add(other, chunk)
                 bar.update(chunk.loans)
-        summary_json = figures.to_json()
+        summary_json = figures.summary()
         self._print(summary_json)
         if out is not None:
             written = [writer.commit() for writer in self.writers]
             self.writers = []
             written.insert(1, write_text(out / "summary.json", summary_text(summary_json)))
-            written.append(write_text(out / "report.html", render_report(summary_json, shown)))
+            written.append(write_text(out / "report.html", render_report(figures)))
             print("wrote " + ", ".join(str(path) for path in written))
             print(f"report: {out / 'report.html'}")
         return EXIT_OK

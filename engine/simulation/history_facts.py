@@ -43,8 +43,14 @@ def history_facts(schema: Schema) -> tuple[HistoryFact, ...]:
 
 
 def _history_fact(fact: FactDef) -> HistoryFact:
+    """Before any matching action a fact is its default; a `days_since` fact with no
+    default is then its maximum ("as long ago as can be said")."""
     assert fact.history is not None
-    return HistoryFact(fact.name, fact.history, fact.default, fact.maximum)
+    default = fact.default if fact.has_default else (
+        fact.maximum if fact.history.kind == "days_since" else None)
+    if not fact.has_default and fact.history.kind == "ever":
+        default = False
+    return HistoryFact(fact.name, fact.history, default, fact.maximum)
 
 
 class LoanHistoryState:

@@ -11,8 +11,9 @@ the previous run's complete file with a partial one.
 from __future__ import annotations
 
 import csv
+import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -162,3 +163,15 @@ class DifferencesWriter:
 
     def discard(self) -> None:
         self._file.discard()
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write a whole file under a temporary name, then rename it into place."""
+    staged = _Staged(path)
+    staged.partial.write_text(text, encoding="utf-8", newline="")
+    return staged.commit()
+
+
+def summary_text(figures: Mapping[str, Any]) -> str:
+    """summary.json's text: UTF-8 as is, two-space indents, a final newline."""
+    return json.dumps(figures, ensure_ascii=False, indent=2) + "\n"
