@@ -419,6 +419,18 @@ def test_stage_that_is_not_a_whole_number_from_zero_is_e410(stage: str) -> None:
     one(action(f"{{targets: [a], stage: {stage}}}"), "E410", 4, 31, stage)
 
 
+@pytest.mark.parametrize("cost", ["-1", "abc", "5 CNY", ".inf"])
+def test_cost_that_is_not_an_amount_from_zero_is_e410(cost: str) -> None:
+    one(action(f"{{targets: [a], stage: 1, cost: {cost}}}"), "E410", 4, 40, cost)
+
+
+@pytest.mark.parametrize(("cost", "exact"), [("2.50", "2.50"), ('"0.10"', "0.10"), ("0", "0")])
+def test_cost_is_read_exactly(cost: str, exact: str) -> None:
+    result = parse_schema(src(action(f"{{targets: [a], stage: 1, cost: {cost}}}")), "t.yaml")
+    assert result.schema is not None, [d.message for d in result.diagnostics]
+    assert result.schema.actions["call"].cost == Decimal(exact)
+
+
 def test_unknown_action_key_is_e408_with_hint() -> None:
     one(action("{targets: [a], stage: 1, templtes: [x]}"), "E408", 4, 34, "templtes",
         hint='did you mean "templates"?')
