@@ -23,6 +23,8 @@ import attrs
 
 from policylang.schema_model import FactDef, HistorySpec, Schema
 
+FAR_AWAY = 100000       # "never", for a day count with neither a default nor a maximum
+
 
 @attrs.frozen(slots=True)
 class HistoryFact:
@@ -44,10 +46,11 @@ def history_facts(schema: Schema) -> tuple[HistoryFact, ...]:
 
 def _history_fact(fact: FactDef) -> HistoryFact:
     """Before any matching action a fact is its default; a `days_since` fact with no
-    default is then its maximum ("as long ago as can be said")."""
+    default is then its maximum, or FAR_AWAY ("as long ago as can be said")."""
     assert fact.history is not None
+    far = fact.maximum if fact.maximum is not None else FAR_AWAY
     default = fact.default if fact.has_default else (
-        fact.maximum if fact.history.kind == "days_since" else None)
+        far if fact.history.kind == "days_since" else None)
     if not fact.has_default and fact.history.kind == "ever":
         default = False
     return HistoryFact(fact.name, fact.history, default, fact.maximum)

@@ -16,12 +16,14 @@ from typing import Any
 import attrs
 
 from engine.simulation.history import LoanHistory
-from engine.simulation.history_facts import HistoryFact, LoanHistoryState, history_facts
+from engine.simulation.history_facts import (
+    FAR_AWAY,
+    HistoryFact,
+    LoanHistoryState,
+    history_facts,
+)
 from engine.simulation.ledger import LEDGER_FACTS, LoanLedger
 from policylang.schema_model import FactDef, FactType, Schema
-
-# Used when the schema gives these facts no default: "as far away as can be said".
-_FAR = 100000
 
 
 @attrs.frozen(slots=True)
@@ -52,10 +54,10 @@ def _quiet_default(fact: FactDef | None) -> int:
     """The value of a day count with nothing to count: the fact's default, else its
     maximum (the schema's "as far away as can be said"), else 100000."""
     if fact is None or fact.type not in (FactType.DAYS, FactType.INT):
-        return _FAR
+        return FAR_AWAY
     if fact.has_default:
         return int(fact.default)                     # type: ignore[arg-type]
-    return int(fact.maximum) if fact.maximum is not None else _FAR
+    return int(fact.maximum) if fact.maximum is not None else FAR_AWAY
 
 
 class LoanCursor:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -162,23 +163,31 @@ def test_ever_becomes_true_the_day_after_and_stays_true() -> None:
     assert state.facts(10000)["guarantor_demanded"] is True
 
 
-def test_days_since_without_a_default_is_its_maximum_before_any_action() -> None:
+@pytest.mark.parametrize(("domain", "before"), [
+    ("min: 0, max: 30", 30),
+    ("min: 0", 100000),
+])
+def test_days_since_without_a_default_is_as_far_away_as_can_be_said(domain: str,
+                                                                    before: int) -> None:
     # The schema accepts a days_since fact with no default, and a loan cannot supply it
-    # (history facts are never read from loans.csv). With nothing to count the replay
-    # should say "as far away as can be said", as it does for the ledger's due_in and
-    # days_since_payment (the maximum when there is no default), not hand the policy a
-    # null that fails the whole run on the first loan-day.
-    schema = schema_of("""\
+    # (history facts are never read from loans.csv). With nothing to count, the replay
+    # says "as far away as can be said", as loanday.py does for the ledger's due_in and
+    # days_since_payment: the maximum, else 100000. A null would fail the whole run on
+    # the first loan-day of any policy that reads the fact.
+    schema = schema_of(f"""\
 facts:
-  days_since_notice: {type: days, min: 0, max: 30,
-                      history: {days_since: "notify borrower"}}
+  days_since_notice: {{type: days, {domain},
+                      history: {{days_since: "notify borrower"}}}}
+  notices_3d:        {{type: int, min: 0, history: {{count: "notify", within: 3 days}}}}
+  ever_notified:     {{type: bool, history: {{ever: "notify"}}}}
 actions:
-  notify: {targets: [borrower], stage: 3}
+  notify: {{targets: [borrower], stage: 3}}
 """)
     state = LoanHistoryState(history_facts(schema))
-    assert state.facts(1) == {"days_since_notice": 30}
+    assert state.facts(1) == {"days_since_notice": before, "notices_3d": 0,
+                              "ever_notified": False}
     state.record(1, [BARE_NOTICE])
-    assert state.facts(3) == {"days_since_notice": 2}
+    assert state.facts(3) == {"days_since_notice": 2, "notices_3d": 1, "ever_notified": True}
 
 
 def test_loans_sharing_the_action_lookup_keep_their_own_histories() -> None:
