@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 import attrs
@@ -82,12 +83,29 @@ def replay_loan(policy: CompiledPolicy, loan: LoanHistory, plan: FactPlan, windo
     cursor = LoanCursor(loan, plan, end)
     start = window.start
     days: list[LoanDay] = []
+    # evaluate() without its per-call work: params bound once per loan, and the action
+    # keys of each (shared, memoised) decision worked out once.
+    # The facts are already in engine form and inside their domains (the reader converted
+    # and checked them, the ledger clamps, history facts are capped), so they are read
+    # straight into the value list; a fact still missing goes through full validation,
+    # which raises the FactsError `evaluate` would.
+    tail = (*policy.binder.bind(params), *policy.program.let_blank)
+    coerce, decide = policy.validator.coerce, policy.decide
+    values = itemgetter(*(fact.name for fact in policy.validator.order))
+    keys: dict[int, list[tuple[str, str, str | None]]] = {}
     for day, facts in cursor:
-        decision = policy.evaluate(facts, params)
-        actions = decision.actions
-        cursor.record(day, action_keys(actions))
+        try:
+            env = list(values(facts))
+        except KeyError:
+            env = coerce(facts)
+        env += tail
+        decision = decide(env)
+        fed = keys.get(id(decision))
+        if fed is None:
+            fed = keys[id(decision)] = action_keys(decision.actions)
+        cursor.record(day, fed)
         if start is None or day >= start:
-            days.append(LoanDay(loan.loan_id, day, facts.get("overdue", 0), actions))
+            days.append(LoanDay(loan.loan_id, day, facts.get("overdue", 0), decision.actions))
     return days
 
 
