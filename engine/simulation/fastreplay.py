@@ -26,7 +26,7 @@ come from `history.read_history` (already converted and checked), from the ledge
 (clamped into the fact's domain, as `loanday.py` does) and from history facts (capped).
 Fallback: amounts that do not fit int64 units, or a history fact without a default,
 make `replay_vectorised` use the row engine (`NotVectorisable`).
-Speed (tests/perf/bench_replay_speed.py, one core): about 1.2-1.9 million loan-days/s
+Speed (tests/perf/bench_simulate.py, one core): about 1.2-1.9 million loan-days/s
 for `replay_compact` on 100,000 loans over a year (45 and 20 rules), about 60x the row
 engine; `replay_vectorised` is bounded by building one LoanDay object per loan-day.
 """
