@@ -35,7 +35,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from engine.compile import COMPARE, UNDEFINED, Program
+from engine.compile import COMPARE, UNDEFINED, Program, name_nodes
 from policylang import nodes
 from policylang.checked import CheckedPolicy, NameKind
 from policylang.schema_model import Schema
@@ -442,7 +442,7 @@ class _Vectoriser:
 
     def varies(self, node: nodes.Expr) -> bool:
         """Whether `node`'s value can differ between loans (it reads a fact)."""
-        for name in _names(node):
+        for name in name_nodes(node):
             resolution = self.checked.resolve(name)
             if resolution.kind is NameKind.FACT:
                 return True
@@ -478,14 +478,3 @@ def _leaves(node: nodes.And | nodes.Or, kind: type) -> Iterator[nodes.Expr]:
             yield from _leaves(operand, kind)  # type: ignore[arg-type]
         else:
             yield operand
-
-
-def _names(expr: Any) -> Iterator[nodes.Name]:
-    if isinstance(expr, nodes.Name):
-        yield expr
-        return
-    for field in attrs.fields(type(expr)):
-        value = getattr(expr, field.name)
-        for child in value if isinstance(value, tuple) else (value,):
-            if isinstance(child, nodes.Expr):
-                yield from _names(child)
