@@ -19,7 +19,7 @@ with nothing due is ignored (it could never be unpaid).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import accumulate
@@ -76,45 +76,58 @@ class LoanLedger:
     def days(self, start: date, end: date) -> Iterator[tuple[date, dict[str, Any]]]:
         """Each day from max(start, origination) to `end` inclusive with its ledger facts,
         stopping before the day the loan is repaid: a repaid loan is not evaluated."""
-        dues, cumulative, payments = self._dues, self._cumulative, self._payments
+        row: list[Any] = [None] * len(LEDGER_FACTS)
+        for day in self.fill(start, end, row, range(len(LEDGER_FACTS))):
+            yield day, dict(zip(LEDGER_FACTS, row, strict=True))
+
+    def fill(self, start: date, end: date, out: list[Any], slots: Sequence[int]
+             ) -> Iterator[date]:
+        """`days` without a dict a day: before yielding each day, write its ledger facts
+        into `out`, the k-th of LEDGER_FACTS at `out[slots[k]]` (a replay's value list).
+        Day arithmetic is on ordinals; only the yielded day is a date."""
+        dues = [due.toordinal() for due in self._dues]
+        cumulative = self._cumulative
+        payments = [(paid.toordinal(), amount) for paid, amount in self._payments]
         count, received, total = len(dues), len(payments), self.total_due
         due_in_default, unpaid_default = self._due_in_default, self._days_since_payment_default
         final = dues[-1] if dues else None
-        first = max(start, self.loan.origination_date)
+        (s_overdue, s_due_in, s_periods, s_amount, s_outstanding, s_never_paid, s_since_paid,
+         s_matured, s_longest, s_next_final) = slots
+        first = max(start, self.loan.origination_date).toordinal()
         day = self.loan.origination_date          # from origination: longest_overdue needs it
-        paid, outstanding, last_paid, longest = _ZERO, total, None, 0
+        today, last = day.toordinal(), end.toordinal()
+        paid, last_paid, longest = _ZERO, None, 0
         settled = past = taken = 0        # instalments fully paid / due before `day` / payments
-        while day <= end:
-            if taken < received and payments[taken][0] <= day:
-                while taken < received and payments[taken][0] <= day:
+        out[s_outstanding], out[s_never_paid] = total, True
+        while today <= last:
+            if taken < received and payments[taken][0] <= today:
+                while taken < received and payments[taken][0] <= today:
                     last_paid, amount = payments[taken]
                     paid += amount
                     taken += 1
                 if paid >= total:
                     return
-                outstanding = total - paid
+                out[s_outstanding], out[s_never_paid] = total - paid, False
                 while cumulative[settled] <= paid:    # stops: the last one exceeds `paid`
                     settled += 1
             elif paid >= total:                       # nothing was ever owed
                 return
-            while past < count and dues[past] < day:
+            while past < count and dues[past] < today:
                 past += 1
-            overdue = (day - dues[settled]).days if settled < past else 0
+            overdue = today - dues[settled] if settled < past else 0
             longest = max(longest, overdue)
-            if day >= first:
+            if today >= first:
                 upcoming = max(settled, past)     # the next unpaid instalment due on or after day
-                yield day, {
-                    "overdue": overdue,
-                    "due_in": (dues[upcoming] - day).days if upcoming < count else due_in_default,
-                    "periods_overdue": past - settled if settled < past else 0,
-                    "overdue_amount": cumulative[past - 1] - paid if settled < past else _ZERO,
-                    "outstanding": outstanding,
-                    "never_paid": last_paid is None,
-                    "days_since_payment": ((day - last_paid).days if last_paid is not None
-                                           else unpaid_default),
-                    "matured": day > final,           # type: ignore[operator]
-                    "longest_overdue": longest,
-                    "next_due_final": upcoming < count and dues[upcoming] == final,
-                }
+                out[s_overdue] = overdue
+                out[s_due_in] = dues[upcoming] - today if upcoming < count else due_in_default
+                if settled < past:
+                    out[s_periods], out[s_amount] = past - settled, cumulative[past - 1] - paid
+                else:
+                    out[s_periods], out[s_amount] = 0, _ZERO
+                out[s_since_paid] = today - last_paid if last_paid is not None else unpaid_default
+                out[s_matured] = today > final       # type: ignore[operator]
+                out[s_longest] = longest
+                out[s_next_final] = upcoming < count and dues[upcoming] == final
+                yield day
             day += _ONE_DAY
-
+            today += 1

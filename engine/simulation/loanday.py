@@ -19,6 +19,7 @@ from engine.simulation.history import LoanHistory
 from engine.simulation.history_facts import (
     FAR_AWAY,
     HistoryFact,
+    HistorySlots,
     LoanHistoryState,
     history_facts,
 )
@@ -49,6 +50,40 @@ class FactPlan:
                    _quiet_default(facts.get("due_in")),
                    _quiet_default(facts.get("days_since_payment")))
 
+    def slots(self, names: tuple[str, ...]) -> ValueSlots:
+        """Where each fact goes in a value list holding the facts `names` (every fact
+        of the schema, in the validator's order)."""
+        index = {name: slot for slot, name in enumerate(names)}
+        # The ledger facts not declared, or declared as history facts (history comes
+        # last, so wins), are written to the list's last slot, a scratch one.
+        ledger_names = set(self.ledger_names) - {fact.name for fact in self.history}
+        ledger = tuple(index[name] if name in ledger_names else -1 for name in LEDGER_FACTS)
+        bounded = tuple((index[name], low, high) for name, low, high in self.ledger
+                        if name in ledger_names)
+        history = HistorySlots.of(self.history, tuple(index[f.name] for f in self.history))
+        derived = {index[name]: name for name in self.ledger_names}
+        derived.update((index[fact.name], fact.name) for fact in self.history)
+        return ValueSlots(
+            names=names, index=index, ledger=ledger,
+            both=tuple(b for b in bounded if b[1] is not None and b[2] is not None),
+            either=tuple(b for b in bounded if b[1] is None or b[2] is None),
+            history=history, derived=tuple(derived.items()), overdue=index.get("overdue"))
+
+
+@attrs.frozen(slots=True)
+class ValueSlots:
+    """A FactPlan laid over one value list: the slot of every fact. The list is the
+    facts in `names` order, then the params and lets, then one scratch slot (-1)."""
+
+    names: tuple[str, ...]
+    index: dict[str, int]
+    ledger: tuple[int, ...]                         # per LEDGER_FACTS; scratch if undeclared
+    both: tuple[tuple[int, Any, Any], ...]          # bounded ledger slots: (slot, low, high)
+    either: tuple[tuple[int, Any, Any], ...]        # ... with one bound None
+    history: HistorySlots
+    derived: tuple[tuple[int, str], ...]            # slots the ledger and history write
+    overdue: int | None
+
 
 def _quiet_default(fact: FactDef | None) -> int:
     """The value of a day count with nothing to count: the fact's default, else its
@@ -60,16 +95,21 @@ def _quiet_default(fact: FactDef | None) -> int:
     return int(fact.maximum) if fact.maximum is not None else FAR_AWAY
 
 
+_MISSING = object()         # a fact neither the loans file nor an event has given yet
+
+
 class LoanCursor:
     """One loan walked forward from its origination, one day at a time."""
 
-    __slots__ = ("_days", "_event_at", "_facts", "_history", "_plan", "loan")
+    __slots__ = ("_days", "_end", "_event_at", "_facts", "_history", "_ledger", "_plan",
+                 "loan")
 
     def __init__(self, loan: LoanHistory, plan: FactPlan, end: date) -> None:
         self.loan = loan
         self._plan = plan
         ledger = LoanLedger(loan, due_in_default=plan.due_in_default,
                             days_since_payment_default=plan.days_since_payment_default)
+        self._ledger, self._end = ledger, end
         self._days = ledger.days(loan.origination_date, end)
         self._facts: dict[str, Any] = dict(loan.static)
         self._event_at = 0
@@ -100,6 +140,65 @@ class LoanCursor:
     def record(self, day: date, actions: Iterable[tuple[str, str, str | None]]) -> None:
         """The actions the policy took on `day`, for tomorrow's history facts."""
         self._history.record(day.toordinal(), actions)
+
+    def get(self, name: str, default: Any) -> Any:
+        """A fact from the loans file or an event seen so far (not ledger or history)."""
+        return self._facts.get(name, default)
+
+    def fed(self, actions: Iterable[tuple[str, str, str | None]]) -> tuple[int, ...]:
+        """What `actions` feed, for `record_fed` (the same for every day and loan)."""
+        return self._history.fed(actions)
+
+    def record_fed(self, day: date, indices: tuple[int, ...]) -> None:
+        """`record` given what `fed` returned for the day's actions."""
+        self._history.record_fed(day.toordinal(), indices)
+
+    def values(self, where: ValueSlots, tail: tuple[Any, ...]
+               ) -> Iterator[tuple[date, list[Any], dict[str, Any] | None]]:
+        """The days as value lists instead of dicts (use either this or the iterator):
+        each day, one list (the same list every day: facts in `where.names` order,
+        `tail`, the params and blank lets, reset each day, then a scratch slot), or the
+        day's facts dict instead when a fact is missing, for the caller to validate.
+        The same facts as `__next__`, in the same order of precedence."""
+        width = len(where.names)
+        env: list[Any] = [self._facts.get(name, _MISSING) for name in where.names]
+        derived = dict(where.derived)
+        for slot in derived:
+            env[slot] = None
+        missing = env.count(_MISSING)
+        env += tail
+        env.append(None)                                  # the scratch slot
+        index, events, at = where.index, self.loan.events, self._event_at
+        following = events[at].date if at < len(events) else None
+        both, either = where.both, where.either
+        history, slots = self._history, where.history
+        for day in self._ledger.fill(self.loan.origination_date, self._end, env, where.ledger):
+            if following is not None and following <= day:
+                while at < len(events) and events[at].date <= day:
+                    event = events[at]
+                    self._facts[event.fact] = event.value
+                    slot = index.get(event.fact)
+                    if slot is not None and slot not in derived:
+                        missing -= env[slot] is _MISSING
+                        env[slot] = event.value
+                    at += 1
+                following = events[at].date if at < len(events) else None
+            for slot, low, high in both:
+                value = env[slot]
+                if not low <= value <= high:
+                    env[slot] = _clamped(value, low, high)
+            for slot, low, high in either:
+                value = env[slot]
+                if (high is not None and value > high) or (low is not None and value < low):
+                    env[slot] = _clamped(value, low, high)
+            history.fill(day.toordinal(), env, slots)
+            env[width:-1] = tail                           # blank lets
+            if missing:
+                facts = dict(self._facts)
+                facts.update((name, env[slot]) for slot, name in where.derived)
+                yield day, env, facts
+            else:
+                yield day, env, None
 
 
 def _clamped(value: Any, low: Any, high: Any) -> Any:

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
-from operator import itemgetter
 from typing import Any
 
 import attrs
 
 from engine.api import CompiledPolicy
-from engine.decision import Action
+from engine.decision import Action, Decision
 from engine.simulation.history import LoanHistory, Portfolio
-from engine.simulation.loanday import FactPlan, LoanCursor, last_date
+from engine.simulation.loanday import FactPlan, LoanCursor, ValueSlots, last_date
 
 
 @attrs.frozen(slots=True)
@@ -73,40 +72,59 @@ class ReplayResult:
             yield current, group                # type: ignore[misc]
 
 
+# What a decision's actions feed, by the decision's id (the decision is kept with it,
+# so the id cannot be reused): see LoanCursor.fed.
+Fed = dict[int, tuple[Decision, tuple[int, ...]]]
+FED_LIMIT = 4096            # decisions beyond the policy's memo are new objects every day
+
+
 def action_keys(actions: Sequence[Action]) -> list[tuple[str, str, str | None]]:
     return [(a.verb, a.target, a.using) for a in actions]
 
 
 def replay_loan(policy: CompiledPolicy, loan: LoanHistory, plan: FactPlan, window: Window, *,
-                end: date, params: Mapping[str, Any] | None) -> list[LoanDay]:
-    """The reported days of one loan, evaluated one by one with the compiled policy."""
+                end: date, params: Mapping[str, Any] | None,
+                where: ValueSlots | None = None, fed: Fed | None = None) -> list[LoanDay]:
+    """The reported days of one loan, evaluated one by one with the compiled policy.
+    `where` and `fed` may be shared by every loan of a replay (see replay_rows)."""
     cursor = LoanCursor(loan, plan, end)
     start = window.start
     days: list[LoanDay] = []
-    # evaluate() without its per-call work: params bound once per loan, and the action
-    # keys of each (shared, memoised) decision worked out once.
+    # evaluate() without its per-call work: params bound once per loan, and what the
+    # actions of each (shared, memoised) decision feed worked out once.
     # The facts are already in engine form and inside their domains (the reader converted
-    # and checked them, the ledger clamps, history facts are capped), so they are read
-    # straight into the value list; a fact still missing goes through full validation,
-    # which raises the FactsError `evaluate` would.
+    # and checked them, the ledger clamps, history facts are capped), so the cursor
+    # writes them straight into the value list; on a day a fact is still missing, the
+    # day's facts go through full validation, which raises the FactsError `evaluate` would.
     tail = (*policy.binder.bind(params), *policy.program.let_blank)
-    coerce, decide = policy.validator.coerce, policy.decide
-    values = itemgetter(*(fact.name for fact in policy.validator.order))
-    keys: dict[int, list[tuple[str, str, str | None]]] = {}
-    for day, facts in cursor:
-        try:
-            env = list(values(facts))
-        except KeyError:
-            env = coerce(facts)
-        env += tail
-        decision = decide(env)
-        fed = keys.get(id(decision))
-        if fed is None:
-            fed = keys[id(decision)] = action_keys(decision.actions)
-        cursor.record(day, fed)
-        if start is None or day >= start:
-            days.append(LoanDay(loan.loan_id, day, facts.get("overdue", 0), decision.actions))
+    if where is None:
+        where = plan.slots(policy.validator.names)
+    fed = {} if fed is None else fed
+    coerce, decide, record, overdue = policy.validator.coerce, policy.decide, \
+        cursor.record_fed, where.overdue
+    loan_id, after = loan.loan_id, start is None
+    for day, env, facts in cursor.values(where, tail):
+        decision = decide(env if facts is None else coerce(facts) + list(tail))
+        seen = fed.get(id(decision))
+        if seen is None:
+            seen = (decision, cursor.fed(action_keys(decision.actions)))
+            if len(fed) < FED_LIMIT:      # kept with its decision, so the id is not reused
+                fed[id(decision)] = seen
+        if seen[1]:
+            record(day, seen[1])
+        if after or day >= start:                       # type: ignore[operator]
+            after = True
+            if facts is None and overdue is not None:
+                days.append(LoanDay(loan_id, day, env[overdue], decision.actions))
+            else:
+                days.append(LoanDay(loan_id, day, _overdue(facts, cursor), decision.actions))
     return days
+
+
+def _overdue(facts: Mapping[str, Any] | None, cursor: LoanCursor) -> Any:
+    """The day's `overdue` fact, 0 when there is none, given the day's facts or, when
+    the schema has no `overdue` fact, the cursor (the loans file and events)."""
+    return (facts if facts is not None else cursor).get("overdue", 0)
 
 
 def replay_rows(policy: CompiledPolicy, portfolio: Portfolio, window: Window = ALL_DAYS,
@@ -115,10 +133,12 @@ def replay_rows(policy: CompiledPolicy, portfolio: Portfolio, window: Window = A
     """The row engine: each loan on its own, day after day."""
     end = window.resolved_end(portfolio)
     plan = FactPlan.of(policy.schema)
+    where, fed = plan.slots(policy.validator.names), {}
     days: list[LoanDay] = []
     if end is not None:
         for loan in portfolio:
-            days.extend(replay_loan(policy, loan, plan, window, end=end, params=params))
+            days.extend(replay_loan(policy, loan, plan, window, end=end, params=params,
+                                    where=where, fed=fed))
             if progress is not None:
                 progress(1)
     return ReplayResult(policy, "row", window, end, len(portfolio), tuple(days))
