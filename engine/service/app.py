@@ -1,0 +1,353 @@
+"""HTTP in front of the engine: requests become engine calls, engine errors JSON errors.
+
+Input: a `PolicyStore` and the service options. Output: a FastAPI application.
+Bodies are read and parsed here, not by pydantic, so that every bad input gets the
+one error shape `{"error": {"code", "message", "field"}}` with the right status
+(400 bad JSON, 401 token, 404 policy, 413 size, 415 type, 422 facts and params).
+Must not: let an exception reach the client as a traceback, or let a request see
+two versions of a policy (it takes the store's snapshot once).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from engine.decision import Decision
+from engine.facts import FactsError
+from engine.params import ParamError
+from engine.service.metrics import Metrics
+from engine.service.openapi_bodies import REQUEST_BODIES
+from engine.service.store import POLICY_NAME, PolicyStore, Served, now_iso
+
+log = logging.getLogger("policylang.service")
+
+
+class DecisionLog(Protocol):
+    def append(self, record: dict[str, Any]) -> None: ...
+
+
+class ServiceError(Exception):
+    """A refused request: its status and the error object the client receives."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None,
+                 **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.field, self.extra = status, code, field, extra
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.code, "message": str(self), "field": self.field, **self.extra}
+
+
+def create_app(store: PolicyStore, *, token: str | None = None, max_body: int = 1_000_000,
+               decision_log: DecisionLog | None = None) -> FastAPI:
+    """The service over `store`. With `token`, every endpoint but /healthz and /readyz
+    wants `Authorization: Bearer <token>`."""
+    app = FastAPI(title="policylang decision service", version="1",
+                  openapi_url="/openapi.json", docs_url=None, redoc_url=None)
+    app.state.internal_errors = 0
+    metrics = Metrics()
+    _install_handlers(app)
+    guard = [Depends(_token_guard(token))]
+    _add_health_routes(app, store, metrics, guard)
+    _add_policy_routes(app, store, guard, max_body)
+    _add_decision_routes(app, store, guard, metrics, (max_body, decision_log))
+    return app
+
+
+def _add_health_routes(app: FastAPI, store: PolicyStore, metrics: Metrics,
+                       guard: list[Any]) -> None:
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz() -> JSONResponse:
+        """200 once every policy has loaded cleanly at least once, else 503."""
+        ready = store.ready
+        return JSONResponse({"status": "ready" if ready else "not ready"},
+                            status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["health"], dependencies=guard,
+             response_class=PlainTextResponse)
+    async def metrics_text() -> PlainTextResponse:
+        """Prometheus text format."""
+        return PlainTextResponse(metrics.render(store.reloads_total, store.rejected_total),
+                                 media_type="text/plain; version=0.0.4")
+
+
+def _add_policy_routes(app: FastAPI, store: PolicyStore, guard: list[Any],
+                       max_body: int) -> None:
+    @app.get("/v1/policies", tags=["policies"], dependencies=guard)
+    async def policies() -> dict[str, Any]:
+        """Every policy served, with its version, digest, files and last refused reload."""
+        served, refused = store.snapshot, store.rejections
+        items = []
+        for name in sorted(set(served) | set(refused)):
+            entry = served[name].to_json() if name in served else {"name": name}
+            entry["serving"] = name in served
+            entry["last_rejected"] = refused[name].to_json() if name in refused else None
+            items.append(entry)
+        return {"policies": items}
+
+    @app.post("/v1/reload", tags=["policies"], dependencies=guard)
+    async def reload() -> dict[str, Any]:
+        """Re-check the changed policies; refused versions leave the old ones in force."""
+        report = await run_in_threadpool(store.reload)
+        return report.to_json()
+
+    @app.post("/v1/check", tags=["policies"], dependencies=guard,
+              openapi_extra=REQUEST_BODIES["check"])
+    async def check(request: Request) -> dict[str, Any]:
+        """Diagnostics for policy text, as `policylang check --format json`; loads nothing."""
+        from engine.service.checking import check_text  # noqa: PLC0415 (the analyser is heavy)
+
+        body = await _read_json(request, max_body)
+        text = _string(body, "policy_text", required=True)
+        schema = _string(body, "schema_text", required=False)
+        return await run_in_threadpool(check_text, text, schema, store.directory)
+
+
+def _add_decision_routes(app: FastAPI, store: PolicyStore, guard: list[Any],
+                         metrics: Metrics, options: tuple[int, DecisionLog | None]) -> None:
+    max_body, decision_log = options
+
+    @app.post("/v1/decide", tags=["decisions"], dependencies=guard,
+              openapi_extra=REQUEST_BODIES["decide"])
+    async def decide(request: Request) -> dict[str, Any]:
+        """One decision: the `eval --format json` object plus `decision_id`."""
+        body = await _read_json(request, max_body)
+        served = _policy(store, body)
+        facts = _mapping(body, "facts", required=True)
+        params = _mapping(body, "params", required=False)
+        explain = body.get("explain", False)
+        if not isinstance(explain, bool):
+            raise ServiceError(422, "invalid_request", "`explain` must be true or false",
+                               "explain")
+        started = time.perf_counter()
+        try:
+            result, shown = _evaluate(served, facts, params, explain=explain)
+        except ServiceError:
+            metrics.observe(served.name, "refused", time.perf_counter() - started)
+            raise
+        metrics.observe(served.name, _outcome(result), time.perf_counter() - started)
+        return _record(served, result, shown, facts=facts, params=params, log_to=decision_log)
+
+    @app.post("/v1/decide/batch", tags=["decisions"], dependencies=guard,
+              openapi_extra=REQUEST_BODIES["batch"])
+    async def decide_batch(request: Request) -> dict[str, Any]:
+        """One result per item, in order; a bad item fails alone with its index."""
+        body = await _read_json(request, max_body)
+        served = _policy(store, body)
+        items = body.get("items")
+        if not isinstance(items, list):
+            raise ServiceError(422, "invalid_request", "`items` must be a list of facts "
+                               "objects", "items")
+        params = _mapping(body, "params", required=False)
+        _bind(served, params)
+        started = time.perf_counter()
+        results = await run_in_threadpool(_decide_items, served, items, params, decision_log)
+        seconds = time.perf_counter() - started
+        for outcome in ("refused", "actions", "no_action"):
+            count = sum(1 for r in results if _item_outcome(r) == outcome)
+            if count:
+                metrics.observe(served.name, outcome, seconds, count)
+        return {"results": results}
+
+
+# -- reading requests -------------------------------------------------------------------
+
+async def _read_json(request: Request, max_body: int) -> dict[str, Any]:
+    """The body as a JSON object, refusing the wrong type, too many bytes (announced or
+    streamed) and bad JSON. Numbers with a fraction become Decimal: no float money."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise ServiceError(415, "unsupported_media_type",
+                           "send the body as JSON with `Content-Type: application/json`")
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > max_body):
+        raise ServiceError(413, "body_too_large", f"the body is over {max_body} bytes")
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > max_body:
+            raise ServiceError(413, "body_too_large", f"the body is over {max_body} bytes")
+    try:
+        body = json.loads(data, parse_float=Decimal)
+    except (ValueError, RecursionError) as error:
+        raise ServiceError(400, "malformed_json", f"the body is not valid JSON: {error}"
+                           ) from None
+    if not isinstance(body, dict):
+        raise ServiceError(422, "invalid_request", "the body must be a JSON object")
+    return body
+
+
+def _string(body: Mapping[str, Any], key: str, *, required: bool) -> Any:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise ServiceError(422, "invalid_request", f"`{key}` must be a string", key)
+    return value
+
+
+def _mapping(body: Mapping[str, Any], key: str, *, required: bool) -> Any:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, dict):
+        raise ServiceError(422, "invalid_request", f"`{key}` must be a JSON object", key)
+    return value
+
+
+def _policy(store: PolicyStore, body: Mapping[str, Any]) -> Served:
+    """The policy the body names, from one snapshot; names are plain identifiers."""
+    name = body.get("policy")
+    if not isinstance(name, str):
+        raise ServiceError(422, "invalid_request", "`policy` must be a policy name", "policy")
+    served = store.get(name) if POLICY_NAME.match(name) else None
+    if served is None:
+        raise ServiceError(404, "unknown_policy", f"no policy named {name!r} is served",
+                           "policy")
+    return served
+
+
+# -- deciding ---------------------------------------------------------------------------
+
+def _evaluate(served: Served, facts: Mapping[str, Any], params: Mapping[str, Any] | None,
+              *, explain: bool) -> tuple[Decision, list[dict[str, Any]] | None]:
+    try:
+        if explain:
+            explanation = served.policy.explain(facts, params)
+            return explanation.decision, explanation.to_json()
+        return served.policy.evaluate(facts, params), None
+    except FactsError as error:
+        raise _facts_error(error) from None
+    except ParamError as error:
+        raise _param_error(error) from None
+
+
+def _bind(served: Served, params: Mapping[str, Any] | None) -> None:
+    try:
+        served.policy.binder.bind(params)
+    except ParamError as error:
+        raise _param_error(error) from None
+
+
+def _facts_error(error: FactsError) -> ServiceError:
+    first = error.problems[0] if error.problems else None
+    problems = [{"fact": p.fact, "expected": p.expected, "given": p.given,
+                 "message": p.message, "rules": list(p.rules)} for p in error.problems]
+    return ServiceError(422, "invalid_facts", first.message if first else str(error),
+                        f"facts.{first.fact}" if first else "facts", problems=problems)
+
+
+def _param_error(error: ParamError) -> ServiceError:
+    return ServiceError(422, "invalid_params", "; ".join(error.problems) or str(error),
+                        "params", codes=list(error.codes))
+
+
+def _decide_items(served: Served, items: list[Any], params: Mapping[str, Any] | None,
+                  decision_log: DecisionLog | None) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    for index, facts in enumerate(items):
+        try:
+            if not isinstance(facts, dict):
+                raise ServiceError(422, "invalid_request", "an item must be a facts object",
+                                   f"items[{index}]")
+            decision, _ = _evaluate(served, facts, params, explain=False)
+            results.append(_record(served, decision, None, facts=facts, params=params,
+                                   log_to=decision_log))
+        except ServiceError as error:
+            results.append({"index": index, "error": error.body()})
+    return results
+
+
+def _outcome(decision: Decision) -> str:
+    return "actions" if decision.actions else "no_action"
+
+
+def _item_outcome(result: Mapping[str, Any]) -> str:
+    return "refused" if "error" in result else "actions" if result["actions"] else "no_action"
+
+
+def _record(served: Served, decision: Decision, shown: list[dict[str, Any]] | None,
+            *, facts: Mapping[str, Any], params: Mapping[str, Any] | None,
+            log_to: DecisionLog | None) -> dict[str, Any]:
+    """The response for one decision, after the decision log (when there is one) took it:
+    a decision that cannot be logged is not given out."""
+    answer = decision.to_json()
+    if shown is not None:
+        answer["explain"] = shown
+    answer["decision_id"] = uuid.uuid4().hex
+    if log_to is not None:
+        record = {"decision_id": answer["decision_id"], "timestamp": now_iso(),
+                  "policy": served.name, "version": decision.version,
+                  "digest": decision.digest, "params": dict(params or {}),
+                  "facts": dict(facts), "actions": answer["actions"],
+                  "suppressed": answer["suppressed"], "matched": answer["matched"]}
+        try:
+            log_to.append(record)
+        except Exception:
+            log.exception("the decision log refused a record")
+            raise ServiceError(503, "decision_log_unavailable",
+                               "the decision could not be logged, so it is not given") from None
+    return answer
+
+
+# -- auth and errors --------------------------------------------------------------------
+
+def _token_guard(token: str | None) -> Any:
+    expected = f"Bearer {token}".encode() if token else None
+
+    async def guard(request: Request) -> None:
+        if expected is None:
+            return
+        given = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(given, expected):
+            raise ServiceError(401, "unauthorized", "send `Authorization: Bearer <token>`")
+
+    return guard
+
+
+def _install_handlers(app: FastAPI) -> None:
+    async def refused(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, ServiceError)
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        return JSONResponse({"error": error.body()}, status_code=error.status, headers=headers)
+
+    async def http_error(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, HTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http")
+        return JSONResponse({"error": {"code": code, "message": str(error.detail),
+                                       "field": None}}, status_code=error.status_code)
+
+    async def internal(request: Request, error: Exception) -> JSONResponse:
+        request.app.state.internal_errors += 1
+        log.error("internal error on %s", request.url.path, exc_info=error)
+        return JSONResponse({"error": {"code": "internal", "message":
+                                       f"internal error: {type(error).__name__}",
+                                       "field": None}}, status_code=500)
+
+    app.add_exception_handler(ServiceError, refused)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, internal)
+
+
+def openapi_document(directory: str | Path = ".") -> str:
+    """The OpenAPI document as committed in docs/openapi.json."""
+    app = create_app(PolicyStore(directory))
+    return json.dumps(app.openapi(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
