@@ -4,7 +4,8 @@ Loopback by default: exposing decisions about people's loans to a network is a
 choice the operator makes with --host (and then should make with --token-file too).
 One process by default; `--workers N` starts N uvicorn processes, each building its
 own store from the options passed through the environment (an app factory).
-SIGHUP reloads the policies in the process that receives it.
+SIGHUP reloads the policies in the process that receives it; so does a change in
+POLICY_DIR, polled every --watch-interval seconds by each process (engine/service/watch.py).
 Exit codes: 2 for usage and I/O errors (no folder, no policies, unreadable token).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import sys
@@ -40,6 +42,9 @@ def add_parser(sub: Any) -> None:
     serve.add_argument("--log-max-bytes", type=int, default=64 * 2**20, metavar="BYTES",
                        help="rotate the decision log at this size (default 64 MiB)")
     serve.add_argument("--max-body", type=int, default=1_000_000, metavar="BYTES")
+    serve.add_argument("--watch-interval", type=float, default=1.0, metavar="SECONDS",
+                       help="reload when POLICY_DIR's *.policy or *.yaml files change, "
+                            "checking this often (default 1.0; 0 turns watching off)")
     serve.set_defaults(run=run_serve)
 
 
@@ -66,18 +71,26 @@ def _options(args: argparse.Namespace) -> dict[str, Any] | None:
     if args.workers < 1 or args.max_body < 1:
         _err("--workers and --max-body must be at least 1")
         return None
+    if not (args.watch_interval >= 0 and math.isfinite(args.watch_interval)):
+        _err("--watch-interval must be 0 (off) or more seconds")
+        return None
     return {"policy_dir": str(directory.resolve()), "token": token,
             "max_body": args.max_body, "decision_log": args.decision_log,
             "mask": list(args.mask_fact), "log_max_bytes": args.log_max_bytes,
-            "workers": args.workers}
+            "workers": args.workers, "watch_interval": args.watch_interval}
 
 
 def create_from_options(options: dict[str, Any]) -> Any:
-    """Load the store and build the app; SIGHUP then reloads this process's store."""
+    """Load the store and build the app; SIGHUP, and a change in POLICY_DIR when
+    watching, then reload this process's store."""
     from engine.service.app import create_app  # noqa: PLC0415 (FastAPI only for serve)
     from engine.service.store import PolicyStore  # noqa: PLC0415
+    from engine.service.watch import PolicyWatcher  # noqa: PLC0415
 
     store = PolicyStore(options["policy_dir"])
+    interval = options.get("watch_interval", 0)
+    # Made before the first load, so a change during that load is seen as a change.
+    watcher = PolicyWatcher(store.directory, store.reload, interval) if interval else None
     report = store.reload()
     for name in report.rejected:
         _err(f"{name}: refused: {store.rejections[name].reason}")
@@ -86,6 +99,8 @@ def create_from_options(options: dict[str, Any]) -> Any:
                      decision_log=log)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=store.reload).start())
+    if watcher is not None:
+        watcher.start()
     return app
 
 

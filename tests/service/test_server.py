@@ -38,7 +38,8 @@ def server(tmp_path: Path) -> Iterator[Server]:
     process = subprocess.Popen(
         [sys.executable, "-m", "policylang.cli", "serve", str(tmp_path), "--port", str(port),
          "--token-file", str(tmp_path / "token"),
-         "--decision-log", str(tmp_path / "decisions.jsonl")],
+         "--decision-log", str(tmp_path / "decisions.jsonl"),
+         "--watch-interval", "0"],  # so the SIGHUP test shows SIGHUP, not the watcher
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5,
                           headers={"authorization": f"Bearer {TOKEN}"})
