@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from engine.service.decision_log import read_records
-from service.test_server import EXAMPLES, FACTS, _wait_ready, free_port
+from service.serving import EXAMPLES, FACTS, free_port, wait_ready
 
 CLIENTS = 4
 ROUNDS = 3
@@ -48,7 +48,7 @@ def _serve_and_kill(folder: Path, log: Path, acknowledged: list[str]) -> int:
     threads: list[threading.Thread] = []
     try:
         with httpx.Client(base_url=base_url, timeout=5) as probe:
-            _wait_ready(probe, process)
+            wait_ready(probe, process)
         threads += [threading.Thread(target=_drive, args=(base_url, stop, given))
                     for _ in range(CLIENTS)]
         for thread in threads:

@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,17 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
-FACTS = json.loads((EXAMPLES / "day7.facts.json").read_text(encoding="utf-8"))
+from service.serving import EXAMPLES, FACTS, running_server
+
 TOKEN = "t0ken-for-tests"
 Server = tuple[httpx.Client, Path, "subprocess.Popen[bytes]"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -34,41 +25,11 @@ def server(tmp_path: Path) -> Iterator[Server]:
     for name in ("collection.policy", "docs.schema.yaml", "collection.test.yaml"):
         shutil.copy(EXAMPLES / name, tmp_path / name)
     (tmp_path / "token").write_text(TOKEN + "\n", encoding="utf-8")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "policylang.cli", "serve", str(tmp_path), "--port", str(port),
-         "--token-file", str(tmp_path / "token"),
-         "--decision-log", str(tmp_path / "decisions.jsonl"),
-         "--watch-interval", "0"],  # so the SIGHUP test shows SIGHUP, not the watcher
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5,
-                          headers={"authorization": f"Bearer {TOKEN}"})
-    try:
-        _wait_ready(client, process)
+    with running_server(tmp_path, "--token-file", str(tmp_path / "token"),
+                        "--decision-log", str(tmp_path / "decisions.jsonl"),
+                        "--watch-interval", "0",  # so the SIGHUP test shows SIGHUP
+                        token=TOKEN) as (client, process):
         yield client, tmp_path, process
-    finally:
-        client.close()
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        assert process.stderr is not None
-        process.stderr.close()
-
-
-def _wait_ready(client: httpx.Client, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited before it was ready"
-        try:
-            if client.get("/readyz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail("the server was not ready within 20 s")
 
 
 def test_server_decides_one_and_a_batch(server: Server) -> None:

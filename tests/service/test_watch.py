@@ -4,9 +4,6 @@ picking up a new policy version and refusing a broken one by itself (no SIGHUP).
 from __future__ import annotations
 
 import shutil
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +13,7 @@ import httpx
 import pytest
 
 from engine.service.watch import PolicyWatcher
-from service.test_server import EXAMPLES, FACTS, _wait_ready, free_port
+from service.serving import EXAMPLES, FACTS, running_server
 
 
 class FakeStore:
@@ -90,23 +87,8 @@ def test_watcher_keeps_polling_after_a_failed_reload(tmp_path: Path) -> None:
 def watched(tmp_path: Path) -> Iterator[tuple[httpx.Client, Path]]:
     for name in ("collection.policy", "docs.schema.yaml"):
         shutil.copy(EXAMPLES / name, tmp_path / name)
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "policylang.cli", "serve", str(tmp_path), "--port", str(port),
-         "--watch-interval", "0.2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5)
-    try:
-        _wait_ready(client, process)
+    with running_server(tmp_path, "--watch-interval", "0.2") as (client, _):
         yield client, tmp_path
-    finally:
-        client.close()
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _served(client: httpx.Client) -> dict[str, object]:
