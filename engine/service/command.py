@@ -45,6 +45,8 @@ def add_parser(sub: Any) -> None:
     serve.add_argument("--watch-interval", type=float, default=1.0, metavar="SECONDS",
                        help="reload when POLICY_DIR's *.policy or *.yaml files change, "
                             "checking this often (default 1.0; 0 turns watching off)")
+    serve.add_argument("--access-log", action="store_true",
+                       help="log every request (off by default: it costs throughput)")
     serve.set_defaults(run=run_serve)
 
 
@@ -128,13 +130,16 @@ def run_serve(args: argparse.Namespace) -> int:
     options = _options(args)
     if options is None:
         return EXIT_USAGE
+    # Without --access-log, uvicorn logs warnings and errors only: a line per request
+    # costs more than a decision does.
+    log_options = {"access_log": args.access_log,
+                   "log_level": "info" if args.access_log else "warning"}
     if args.workers > 1:
         os.environ[OPTIONS_VARIABLE] = json.dumps(options)
         uvicorn.run("engine.service.command:app_factory", factory=True, host=args.host,
-                    port=args.port, workers=args.workers, log_level="info")
+                    port=args.port, workers=args.workers, **log_options)
     else:
-        uvicorn.run(create_from_options(options), host=args.host, port=args.port,
-                    log_level="info")
+        uvicorn.run(create_from_options(options), host=args.host, port=args.port, **log_options)
     return EXIT_OK
 
 

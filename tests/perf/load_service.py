@@ -9,6 +9,10 @@ for each worker count:
 2. batches: one client posts /v1/decide/batch with 1,000 loans, B times in a row;
    median/p99 latency per batch, errors (a failed item counts as an error).
 
+It also reports the server's own CPU time per single decision (its processes' user and
+system time from /proc, Linux only): when the load generator saturates a core first,
+that says what the server would do with a core to itself.
+
 The load generator runs on the same machine as the server and shares its cores: the
 figures are what one box does as client and server at once, not the server alone.
 
@@ -60,8 +64,9 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 @contextmanager
-def running_server(workers: int) -> Iterator[str]:
-    """The service on a free loopback port over a temp copy of retail.policy; its URL."""
+def running_server(workers: int) -> Iterator[tuple[str, int]]:
+    """The service on a free loopback port over a temp copy of retail.policy; its URL
+    and process id."""
     with tempfile.TemporaryDirectory(prefix="policylang-load-") as folder:
         for name in POLICY_FILES:
             shutil.copy(ROOT / "policies" / name, Path(folder) / name)
@@ -74,7 +79,7 @@ def running_server(workers: int) -> Iterator[str]:
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_ready(url, process)
-            yield url
+            yield url, process.pid
         finally:
             process.send_signal(signal.SIGINT)
             try:
@@ -98,6 +103,20 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit("the server was not ready within 30 s")
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` and its children (uvicorn's workers),
+    from /proc; 0.0 where /proc is missing."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 async def _client(url: str, loans: list[dict[str, Any]], start: int, until: float,
                   *, latencies: list[float], errors: list[str]) -> None:
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
@@ -117,13 +136,14 @@ async def _client(url: str, loans: list[dict[str, Any]], start: int, until: floa
                 errors.append(str(getattr(response, "status_code", response)))
 
 
-async def single_load(url: str, clients: int, seconds: float,
+async def single_load(url: str, pid: int, clients: int, seconds: float,
                       loans: list[dict[str, Any]]) -> dict[str, Any]:
     """C clients for T seconds after a 1 s warm-up; every request's latency."""
     warm: list[float] = []
     await asyncio.gather(*(_client(url, loans, i * 997, time.perf_counter() + 1,
                                    latencies=warm, errors=[])
                            for i in range(clients)))
+    cpu = server_cpu_seconds(pid)
     latencies: list[float] = []
     errors: list[str] = []
     began = time.perf_counter()
@@ -132,7 +152,9 @@ async def single_load(url: str, clients: int, seconds: float,
                                    errors=errors)
                            for i in range(clients)))
     elapsed = time.perf_counter() - began
+    cpu = server_cpu_seconds(pid) - cpu
     return {"requests": len(latencies), "per_s": len(latencies) / elapsed,
+            "server_cpu_ms": cpu * 1000 / max(1, len(latencies)),
             "p50_ms": _percentile(latencies, 0.50) * 1000,
             "p99_ms": _percentile(latencies, 0.99) * 1000, "errors": len(errors),
             "error_kinds": sorted(set(errors))[:5]}
@@ -172,6 +194,9 @@ def _report(workers: int, single: dict[str, Any], batch: dict[str, Any]) -> None
           f"requests, p50 {single['p50_ms']:.1f} ms, p99 {single['p99_ms']:.1f} ms, "
           f"errors {single['errors']} {single['error_kinds'] or ''}"
           f" -> target {'met' if single_ok else 'MISSED'}")
+    if single["server_cpu_ms"]:
+        print(f"  server CPU per single decision: {single['server_cpu_ms']:.2f} ms "
+              f"(about {1000 / single['server_cpu_ms']:,.0f}/s per fully busy core)")
     print(f"  batch of {batch['size']:,}: median {batch['median_ms']:.1f} ms, "
           f"p99 {batch['p99_ms']:.1f} ms over {batch['batches']} batches, "
           f"errors {batch['errors']} -> target {'met' if batch_ok else 'MISSED'}")
@@ -193,8 +218,8 @@ def main(argv: list[str] | None = None) -> int:
           f"C={clients} clients, T={seconds:g} s, policy retail; load average before "
           f"{os.getloadavg()[0]:.2f} (other processes compete for the same cores)")
     for workers in args.workers:
-        with running_server(workers) as url:
-            single = asyncio.run(single_load(url, clients, seconds, loans))
+        with running_server(workers) as (url, pid):
+            single = asyncio.run(single_load(url, pid, clients, seconds, loans))
             batch = batch_load(url, batches, args.batch_size, loans)
         _report(workers, single, batch)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
