@@ -115,7 +115,7 @@ def run_eval(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     try:
         facts = parse_json_object(read_text(args.facts), _facts_name(args.facts))
-        params = _params(args.param)
+        params = parse_params(args.param)
     except OSError as error:
         _err(f"{args.facts}: cannot read the facts file: {_os_reason(error)}")
         return EXIT_USAGE
@@ -153,7 +153,8 @@ def _facts_name(path: str) -> str:
     return "<stdin>" if path == "-" else path
 
 
-def _params(pairs: list[str]) -> dict[str, str]:
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    """`--param NAME=VALUE` pairs (eval and simulate); InputError names a malformed one."""
     params: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")

@@ -205,22 +205,24 @@ async def _read_json(request: Request, max_body: int) -> dict[str, Any]:
     return body
 
 
-def _string(body: Mapping[str, Any], key: str, *, required: bool) -> Any:
+def _field(body: Mapping[str, Any], key: str, kind: type, words: str, *,
+           required: bool) -> Any:
+    """`body[key]` when it is a `kind` (None when optional and absent); else a 422
+    saying the key must be `words`."""
     value = body.get(key)
     if value is None and not required:
         return None
-    if not isinstance(value, str):
-        raise ServiceError(422, "invalid_request", f"`{key}` must be a string", key)
+    if not isinstance(value, kind):
+        raise ServiceError(422, "invalid_request", f"`{key}` must be {words}", key)
     return value
+
+
+def _string(body: Mapping[str, Any], key: str, *, required: bool) -> Any:
+    return _field(body, key, str, "a string", required=required)
 
 
 def _mapping(body: Mapping[str, Any], key: str, *, required: bool) -> Any:
-    value = body.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, dict):
-        raise ServiceError(422, "invalid_request", f"`{key}` must be a JSON object", key)
-    return value
+    return _field(body, key, dict, "a JSON object", required=required)
 
 
 def _policy(store: PolicyStore, body: Mapping[str, Any]) -> Served:

@@ -90,6 +90,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     from engine.facts import FactsError  # noqa: PLC0415 (heavy: only for this command)
     from engine.params import ParamError  # noqa: PLC0415
     from engine.simulation.history import read_history  # noqa: PLC0415
+    from policylang.commands import parse_params  # noqa: PLC0415
+    from policylang.inputs import InputError  # noqa: PLC0415
 
     policy = _policy(args.policy)
     if isinstance(policy, int):
@@ -97,14 +99,14 @@ def run_simulate(args: argparse.Namespace) -> int:
     against = _policy(args.against) if args.against else None
     if isinstance(against, int):
         return against
-    params = _params(args.param)
-    if params is None:
-        return EXIT_INVALID
     try:
+        params = parse_params(args.param)
         policy.binder.bind(params)
+    except InputError as error:
+        _err(str(error))
+        return EXIT_INVALID
     except ParamError as error:
-        for line in str(error).splitlines():
-            _err(f"--param: {line}")
+        _say_param_error(error)
         return EXIT_INVALID
     if args.start and args.end and args.start > args.end:
         _err(f"--from {args.start} is after --to {args.end}; nothing was simulated")
@@ -132,8 +134,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     try:
         return run.replay()
     except ParamError as error:
-        for line in str(error).splitlines():
-            _err(f"--param: {line}")
+        _say_param_error(error)
     except FactsError as error:
         _err(f"{data}: the replayed facts do not fit the policy's schema: {error}")
     except ImportError as error:
@@ -233,15 +234,9 @@ def _progress(total: int) -> Any:
                 disable=not sys.stderr.isatty(), mininterval=0.5)
 
 
-def _params(pairs: list[str]) -> dict[str, str] | None:
-    params: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            _err(f"--param {pair!r}: write NAME=VALUE, e.g. --param \"letter_day=5 days\"")
-            return None
-        params[name.strip()] = value.strip()
-    return params
+def _say_param_error(error: Exception) -> None:
+    for line in str(error).splitlines():
+        _err(f"--param: {line}")
 
 
 def _report_reading(read: HistoryRead, data: Path, on_error: str) -> bool:

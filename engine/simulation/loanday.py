@@ -9,7 +9,7 @@ then the history facts from the replay's own actions before D.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -229,8 +229,3 @@ def last_date(loans: Iterable[LoanHistory]) -> date | None:
         planned = max([loan.origination_date] + [i.due_date for i in loan.installments])
         scheduled = planned if scheduled is None or planned > scheduled else scheduled
     return observed if observed is not None else scheduled
-
-
-def static_facts(loan: LoanHistory) -> Mapping[str, Any]:
-    """The facts the loans file gave (with defaults), before any event."""
-    return loan.static

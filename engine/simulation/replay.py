@@ -10,7 +10,7 @@ order), then date, then the decision's own order, whatever the engine.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -128,8 +128,7 @@ def _overdue(facts: Mapping[str, Any] | None, cursor: LoanCursor) -> Any:
 
 
 def replay_rows(policy: CompiledPolicy, portfolio: Portfolio, window: Window = ALL_DAYS,
-                params: Mapping[str, Any] | None = None,
-                progress: Callable[[int], None] | None = None) -> ReplayResult:
+                params: Mapping[str, Any] | None = None) -> ReplayResult:
     """The row engine: each loan on its own, day after day."""
     end = window.resolved_end(portfolio)
     plan = FactPlan.of(policy.schema)
@@ -139,6 +138,4 @@ def replay_rows(policy: CompiledPolicy, portfolio: Portfolio, window: Window = A
         for loan in portfolio:
             days.extend(replay_loan(policy, loan, plan, window, end=end, params=params,
                                     where=where, fed=fed))
-            if progress is not None:
-                progress(1)
     return ReplayResult(policy, "row", window, end, len(portfolio), tuple(days))
