@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-service clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -32,6 +32,14 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python tests/perf/bench_eval.py
+
+# The service's load benchmark drives it with wrk (Debian's package) where it can be
+# installed; without it the benchmark falls back to its own Python clients.
+bench-service: $(VENV)/.installed-test
+	@command -v wrk >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } \
+	  >/dev/null 2>&1; } || echo "wrk could not be installed: using Python clients"
+	$(BIN)/python tests/perf/load_service.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

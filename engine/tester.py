@@ -76,11 +76,16 @@ def run_test_paths(paths: Sequence[str], out: TextIO) -> int:
     return status
 
 
-def run_test_file(path: Path) -> list[CaseResult]:
-    """Run every case of one test file."""
+def run_test_file(path: Path, *, text: str | None = None,
+                  compiled: tuple[Path, CompiledPolicy] | None = None) -> list[CaseResult]:
+    """Run every case of one test file. A caller that already read the file (`text`) or
+    compiled a policy file (`compiled`: the file and its compiled policy, used when the
+    test file names that file) passes them, so the cases judge exactly what it holds
+    even if the files change meanwhile (the service's reload does)."""
     name = os.fspath(path)
     try:
-        document = load_yaml(path.read_text(encoding="utf-8"), name)
+        source = path.read_text(encoding="utf-8") if text is None else text
+        document = load_yaml(source, name)
     except YamlError as error:
         raise TestFileError(str(error)) from None
     if not isinstance(document, dict) or not isinstance(document.get("policy"), str):
@@ -89,13 +94,20 @@ def run_test_file(path: Path) -> list[CaseResult]:
     if not isinstance(cases, list) or not cases:
         raise TestFileError(f"{name}: `cases` must be a non-empty list of test cases")
     policy_path = path.parent / document["policy"]
+    if compiled is not None and compiled[0].resolve() == policy_path.resolve():
+        policy = compiled[1]
+    else:
+        policy = _compiled(policy_path, name)
+    return [_run_case(policy, name, index, case) for index, case in enumerate(cases, 1)]
+
+
+def _compiled(policy_path: Path, test_file: str) -> CompiledPolicy:
     loaded = load_file(policy_path)
     if loaded.checked is None:
         report = render_all_text(loaded.diagnostics, loaded.sources)
-        raise TestFileError(f"{report}\n{name}: the policy {policy_path} has errors "
+        raise TestFileError(f"{report}\n{test_file}: the policy {policy_path} has errors "
                             f"({summary_line(loaded.diagnostics)}); no case was run")
-    policy = compile_checked(loaded.checked)
-    return [_run_case(policy, name, index, case) for index, case in enumerate(cases, 1)]
+    return compile_checked(loaded.checked)
 
 
 def _run_case(policy: CompiledPolicy, file: str, index: int, case: Any) -> CaseResult:

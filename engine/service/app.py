@@ -16,11 +16,13 @@ import json
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+import msgspec
+import numpy as np
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -53,9 +55,11 @@ class ServiceError(Exception):
 
 
 def create_app(store: PolicyStore, *, token: str | None = None, max_body: int = 1_000_000,
-               decision_log: DecisionLog | None = None) -> FastAPI:
+               decision_log: DecisionLog | None = None,
+               on_reload: Callable[[], None] | None = None) -> FastAPI:
     """The service over `store`. With `token`, every endpoint but /healthz and /readyz
-    wants `Authorization: Bearer <token>`."""
+    wants `Authorization: Bearer <token>`. `on_reload` runs after `POST /v1/reload`
+    reloaded this process (with several workers: to reload the others too)."""
     app = FastAPI(title="policylang decision service", version="1",
                   openapi_url="/openapi.json", docs_url=None, redoc_url=None)
     app.state.internal_errors = 0
@@ -64,7 +68,7 @@ def create_app(store: PolicyStore, *, token: str | None = None, max_body: int = 
     check_token = _token_guard(token)
     guard = [Depends(check_token)]
     _add_health_routes(app, store, metrics, guard)
-    _add_policy_routes(app, store, guard, max_body)
+    _add_policy_routes(app, store, guard, (max_body, on_reload))
     _add_decision_routes(app, store, check_token, metrics, (max_body, decision_log))
     return app
 
@@ -92,7 +96,9 @@ def _add_health_routes(app: FastAPI, store: PolicyStore, metrics: Metrics,
 
 
 def _add_policy_routes(app: FastAPI, store: PolicyStore, guard: list[Any],
-                       max_body: int) -> None:
+                       options: tuple[int, Callable[[], None] | None]) -> None:
+    max_body, on_reload = options
+
     @app.get("/v1/policies", tags=["policies"], dependencies=guard)
     async def policies() -> dict[str, Any]:
         """Every policy served, with its version, digest, files and last refused reload."""
@@ -103,12 +109,14 @@ def _add_policy_routes(app: FastAPI, store: PolicyStore, guard: list[Any],
             entry["serving"] = name in served
             entry["last_rejected"] = refused[name].to_json() if name in refused else None
             items.append(entry)
-        return {"policies": items}
+        return {"policies": items, "worker": os.getpid()}
 
     @app.post("/v1/reload", tags=["policies"], dependencies=guard)
     async def reload() -> dict[str, Any]:
         """Re-check the changed policies; refused versions leave the old ones in force."""
         report = await run_in_threadpool(store.reload)
+        if on_reload is not None:
+            on_reload()
         return report.to_json()
 
     @app.post("/v1/check", tags=["policies"], dependencies=guard,
@@ -180,6 +188,12 @@ def _add_decision_routes(app: FastAPI, store: PolicyStore, check_token: Any,
 
 # -- reading requests -------------------------------------------------------------------
 
+# msgspec reads JSON (strict RFC 8259: UTF-8, no NaN) about twice as fast as `json`;
+# a number with a fraction or an exponent comes out as the Decimal of its text (no float
+# money), a whole number as an exact int of any size.
+_BODY_DECODER = msgspec.json.Decoder(float_hook=Decimal)
+
+
 async def _read_json(request: Request, max_body: int) -> dict[str, Any]:
     """The body as a JSON object, refusing the wrong type, too many bytes (announced or
     streamed) and bad JSON. Numbers with a fraction become Decimal: no float money."""
@@ -196,8 +210,8 @@ async def _read_json(request: Request, max_body: int) -> dict[str, Any]:
         if len(data) > max_body:
             raise ServiceError(413, "body_too_large", f"the body is over {max_body} bytes")
     try:
-        body = json.loads(data, parse_float=Decimal)
-    except (ValueError, RecursionError) as error:
+        body = _BODY_DECODER.decode(data)
+    except (msgspec.DecodeError, ValueError, RecursionError) as error:
         raise ServiceError(400, "malformed_json", f"the body is not valid JSON: {error}"
                            ) from None
     if not isinstance(body, dict):
@@ -287,12 +301,18 @@ def _decide_items(served: Served, items: list[Any], params: Mapping[str, Any] | 
         decisions = [_decide_item(served, index, facts, params)
                      for index, facts in enumerate(items)]
     results, outcomes = [], []
+    ids = _decision_ids(len(items))
+    prefixes: dict[int, bytes] = {}        # per distinct decision object of this batch
     for index, (facts, decision) in enumerate(zip(items, decisions, strict=True)):
         try:
             if isinstance(decision, ServiceError):
                 raise decision
+            prefix = prefixes.get(id(decision))
+            if prefix is None:
+                prefix = prefixes[id(decision)] = _decision_prefix(decision)
             results.append(_record(served, decision, None, facts=facts, params=params,
-                                   log_to=decision_log))
+                                   log_to=decision_log, decision_id=ids[index],
+                                   prefix=prefix))
             outcomes.append(_outcome(decision))
         except ServiceError as error:
             results.append(_encode({"index": index, "error": error.body()}))
@@ -334,12 +354,24 @@ def _decision_id() -> str:
     return f"{number & ~(0xF000 << 64 | 0xC000 << 48) | 0x4000 << 64 | 0x8000 << 48:032x}"
 
 
+def _decision_ids(count: int) -> list[str]:
+    """`count` decision ids as `_decision_id` draws them, from one read of the random
+    source: a batch of 1,000 would otherwise make 1,000 system calls."""
+    octets = np.frombuffer(os.urandom(16 * count), dtype=np.uint8).reshape(count, 16).copy()
+    octets[:, 6] = octets[:, 6] & 0x0F | 0x40           # version 4
+    octets[:, 8] = octets[:, 8] & 0x3F | 0x80           # the RFC 4122 variant
+    text = octets.tobytes().hex()
+    return [text[at:at + 32] for at in range(0, 32 * count, 32)]
+
+
 def _record(served: Served, decision: Decision, shown: list[dict[str, Any]] | None,
             *, facts: Mapping[str, Any], params: Mapping[str, Any] | None,
-            log_to: DecisionLog | None) -> bytes:
+            log_to: DecisionLog | None, decision_id: str | None = None,
+            prefix: bytes | None = None) -> bytes:
     """The encoded response for one decision, after the decision log (when there is one)
-    took it: a decision that cannot be logged is not given out."""
-    decision_id = _decision_id()
+    took it: a decision that cannot be logged is not given out. A batch passes the id it
+    drew and the decision's encoded prefix it already has."""
+    decision_id = decision_id or _decision_id()
     if log_to is not None:
         answer = decision.to_json()
         record = {"decision_id": decision_id, "timestamp": now_iso(),
@@ -355,7 +387,8 @@ def _record(served: Served, decision: Decision, shown: list[dict[str, Any]] | No
                                "the decision could not be logged, so it is not given") from None
     if shown is not None:
         return _encode({**decision.to_json(), "explain": shown, "decision_id": decision_id})
-    return _decision_prefix(decision) + b',"decision_id":"' + decision_id.encode() + b'"}'
+    return ((prefix or _decision_prefix(decision)) + b',"decision_id":"'
+            + decision_id.encode() + b'"}')
 
 
 # -- auth and errors --------------------------------------------------------------------

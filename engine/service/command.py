@@ -3,8 +3,9 @@
 Loopback by default: exposing decisions about people's loans to a network is a
 choice the operator makes with --host (and then should make with --token-file too).
 One process by default; `--workers N` starts N uvicorn processes, each building its
-own store from the options passed through the environment (an app factory).
-SIGHUP reloads the policies in the process that receives it; so does a change in
+own store from the options passed through the environment (an app factory), under a
+supervisor that turns SIGHUP into a reload of every worker (engine/service/workers.py).
+SIGHUP reloads the policies (in every worker); so do `POST /v1/reload` and a change in
 POLICY_DIR, polled every --watch-interval seconds by each process (engine/service/watch.py).
 Exit codes: 2 for usage and I/O errors (no folder, no policies, unreadable token).
 """
@@ -15,8 +16,10 @@ import argparse
 import json
 import math
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -87,22 +90,28 @@ def create_from_options(options: dict[str, Any]) -> Any:
     watching, then reload this process's store."""
     from engine.service.app import create_app  # noqa: PLC0415 (FastAPI only for serve)
     from engine.service.store import PolicyStore  # noqa: PLC0415
-    from engine.service.watch import PolicyWatcher  # noqa: PLC0415
+    from engine.service.watch import PolicyWatcher, Poller  # noqa: PLC0415
+    from engine.service.workers import POLL_SECONDS, ReloadGeneration  # noqa: PLC0415
 
-    store = PolicyStore(options["policy_dir"])
+    shared = options.get("shared")          # with several workers: what they share
+    store = PolicyStore(options["policy_dir"], kept=shared)
     interval = options.get("watch_interval", 0)
     # Made before the first load, so a change during that load is seen as a change.
-    watcher = PolicyWatcher(store.directory, store.reload, interval) if interval else None
+    pollers = [PolicyWatcher(store.directory, store.reload, interval)] if interval else []
+    generation = ReloadGeneration(shared) if shared else None
+    if generation is not None:
+        pollers.append(Poller(generation.read, store.reload, POLL_SECONDS,
+                              "following the reload generation"))
     report = store.reload()
     for name in report.rejected:
         _err(f"{name}: refused: {store.rejections[name].reason}")
     log = _decision_log(options)
     app = create_app(store, token=options.get("token"), max_body=options["max_body"],
-                     decision_log=log)
+                     decision_log=log, on_reload=generation.bump if generation else None)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=store.reload).start())
-    if watcher is not None:
-        watcher.start()
+    for poller in pollers:
+        poller.start()
     return app
 
 
@@ -135,9 +144,15 @@ def run_serve(args: argparse.Namespace) -> int:
     log_options = {"access_log": args.access_log,
                    "log_level": "info" if args.access_log else "warning"}
     if args.workers > 1:
-        os.environ[OPTIONS_VARIABLE] = json.dumps(options)
-        uvicorn.run("engine.service.command:app_factory", factory=True, host=args.host,
-                    port=args.port, workers=args.workers, **log_options)
+        from engine.service.workers import run_workers  # noqa: PLC0415
+
+        shared = tempfile.mkdtemp(prefix="policylang-serve-")
+        os.environ[OPTIONS_VARIABLE] = json.dumps({**options, "shared": shared})
+        try:
+            run_workers("engine.service.command:app_factory", workers=args.workers,
+                        host=args.host, port=args.port, shared=shared, **log_options)
+        finally:
+            shutil.rmtree(shared, ignore_errors=True)
     else:
         uvicorn.run(create_from_options(options), host=args.host, port=args.port, **log_options)
     return EXIT_OK

@@ -11,9 +11,10 @@ leaves the previous one in place and is recorded with its reasons.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -22,10 +23,13 @@ from typing import Any
 import attrs
 
 from engine.api import CompiledPolicy, compile_checked
+from engine.service.kept import KeptVersions
 from engine.tester import TestFileError, run_test_file
 from policylang.diagnostics import has_errors
 from policylang.pipeline import load_file
 from policylang.render import files_json, group_by_file
+
+log = logging.getLogger("policylang.serve")
 
 POLICY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -44,6 +48,7 @@ class Served:
     loaded_at: str
     files: tuple[str, ...]          # the policy file, then its schema
     fingerprint: str                # hash of the files and the test file, to skip reloads
+    texts: tuple[tuple[str, str], ...] = ()   # (path, text) of each file as loaded
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "policy": self.policy.name,
@@ -82,8 +87,12 @@ class PolicyStore:
     """Every `*.policy` of one folder. Reads are lock-free (one reference); reloads
     are serialised by a lock so two never interleave."""
 
-    def __init__(self, directory: str | Path) -> None:
+    def __init__(self, directory: str | Path, *, kept: str | Path | None = None) -> None:
         self.directory = Path(directory)
+        # With several workers, the folder they share for the versions they accepted:
+        # a worker started later (after a crash) then serves what its siblings serve
+        # when the file on disk is refused, instead of nothing (engine/service/kept.py).
+        self.kept = KeptVersions(Path(kept)) if kept is not None else None
         self._snapshot: Mapping[str, Served] = MappingProxyType({})
         self._rejections: Mapping[str, Rejection] = MappingProxyType({})
         self._lock = threading.Lock()
@@ -108,6 +117,17 @@ class PolicyStore:
     def get(self, name: str) -> Served | None:
         return self._snapshot.get(name) if POLICY_NAME.match(name) else None
 
+    def _kept_version(self, name: str) -> Served | None:
+        """The version of `name` a sibling worker accepted last, if it still passes."""
+        path = self.kept.policy_path(name) if self.kept is not None else None
+        if path is None:
+            return None
+        outcome = _load(name, path)
+        if isinstance(outcome, Rejection):
+            log.warning("the kept copy of %s no longer passes: %s", name, outcome.reason)
+            return None
+        return outcome
+
     def _names(self) -> dict[str, Path]:
         return {path.stem: path for path in sorted(self.directory.glob("*.policy"))
                 if POLICY_NAME.match(path.stem)}
@@ -126,12 +146,16 @@ class PolicyStore:
                     fresh[name] = old
                     unchanged.append(name)
                     continue
-                outcome = _load(name, path, fingerprint)
+                outcome = _load(name, path)
                 if isinstance(outcome, Served):
                     fresh[name] = outcome
                     rejections.pop(name, None)
                     accepted.append(name)
+                    if self.kept is not None:
+                        self.kept.keep(outcome)
                 else:
+                    if old is None:
+                        old = self._kept_version(name)
                     if old is not None:
                         fresh[name] = old
                     rejections[name] = outcome
@@ -145,24 +169,37 @@ class PolicyStore:
 
 
 def _fingerprint(path: Path, others: tuple[str, ...]) -> str:
-    """A hash of the policy, the schema it used last time and its test file; unreadable
-    files hash as missing, so the next load reports them."""
+    """A hash of the policy, the schema it used last time and its test file as they are
+    on disk now; unreadable files hash as missing, so the next load reports them."""
+    files = (path, *map(Path, others), _test_file(path))
+    return _hash((str(file), _text_or_none(file)) for file in files)
+
+
+def _hash(texts: Iterable[tuple[str, str | None]]) -> str:
+    """The fingerprint of files given as (path, text or None when missing)."""
     digest = hashlib.sha256()
-    for file in (path, *map(Path, others), _test_file(path)):
-        digest.update(str(file).encode() + b"\0")
-        try:
-            digest.update(file.read_bytes())
-        except OSError:
-            digest.update(b"<missing>")
+    for name, text in texts:
+        digest.update(name.encode() + b"\0")
+        digest.update(b"<missing>" if text is None else text.encode("utf-8", "replace"))
     return digest.hexdigest()
+
+
+def _text_or_none(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _test_file(path: Path) -> Path:
     return path.with_name(f"{path.stem}.test.yaml")
 
 
-def _load(name: str, path: Path, fingerprint: str) -> Served | Rejection:
-    """The policy compiled, or why it is refused: errors, then failing tests."""
+def _load(name: str, path: Path) -> Served | Rejection:
+    """The policy compiled, or why it is refused: errors, then failing tests. Each file
+    is read once: the fingerprint and the tests are of the very texts that were
+    compiled, so a file rewritten during the load shows as a change at the next reload
+    (never as the version in force with another version's fingerprint)."""
     try:
         result = load_file(path)
     except (OSError, UnicodeDecodeError) as error:
@@ -170,21 +207,26 @@ def _load(name: str, path: Path, fingerprint: str) -> Served | Rejection:
     if result.checked is None or has_errors(result.diagnostics):
         return Rejection(now_iso(), "the policy has errors",
                          files_json(group_by_file(str(path), list(result.diagnostics))))
-    failures = _failed_tests(path)
+    policy = compile_checked(result.checked)
+    test_file = _test_file(path)
+    test_text = _text_or_none(test_file)
+    failures = _failed_tests(test_file, test_text, (path, policy))
     if failures:
         return Rejection(now_iso(), "the policy's tests fail", failed_tests=failures)
     files = (str(path), *(file for file in result.sources if file != str(path)))
-    return Served(name, compile_checked(result.checked), now_iso(), files,
-                  _fingerprint(path, files[1:]) if len(files) > 1 else fingerprint)
+    texts = tuple((file, result.sources[file].text) for file in files)
+    tested = ((str(test_file), test_text),) if test_text is not None else ()
+    return Served(name, policy, now_iso(), files,
+                  _hash((*texts, (str(test_file), test_text))), texts + tested)
 
 
-def _failed_tests(path: Path) -> tuple[str, ...]:
+def _failed_tests(test_file: Path, text: str | None,
+                  compiled: tuple[Path, CompiledPolicy]) -> tuple[str, ...]:
     """Each failing case of the policy's test file as one line; none when it has none."""
-    test_file = _test_file(path)
-    if not test_file.is_file():
+    if text is None:
         return ()
     try:
-        results = run_test_file(test_file)
+        results = run_test_file(test_file, text=text, compiled=compiled)
     except (OSError, TestFileError) as error:
         return (str(error),)
     return tuple(f"{r.file}:{r.line}: {r.name}: {'; '.join(r.details)}"

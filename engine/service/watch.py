@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
 PATTERNS = ("*.policy", "*.yaml")
@@ -34,34 +34,34 @@ def list_files(directory: Path) -> Listing:
     return frozenset(entries)
 
 
-class PolicyWatcher:
-    """Calls `reload` after the watched files of `directory` change. The first listing
-    is taken when the watcher is made, so make it before the first load: a change in
-    between then shows as a change."""
+class Poller:
+    """Calls `action` after what `look` returns changes, looking every `interval`
+    seconds in a daemon thread. The first look is taken when the poller is made, so
+    make it before the first load: a change in between then shows as a change."""
 
-    def __init__(self, directory: str | Path, reload: Callable[[], object],
-                 interval: float) -> None:
-        self.directory = Path(directory)
+    def __init__(self, look: Callable[[], Hashable], action: Callable[[], object],
+                 interval: float, name: str) -> None:
         self.interval = interval
-        self._reload = reload
-        self._seen = list_files(self.directory)
+        self.name = name
+        self._look = look
+        self._action = action
+        self._seen = look()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def check(self) -> bool:
-        """One poll: reload if the listing changed since the last one; True if it did.
-        The listing is taken before the reload, so a write during it shows next time."""
-        listing = list_files(self.directory)
-        if listing == self._seen:
+        """One poll: act if the look changed since the last one; True if it did.
+        The look is taken before acting, so a change during the action shows next time."""
+        seen = self._look()
+        if seen == self._seen:
             return False
-        self._seen = listing
-        self._reload()
+        self._seen = seen
+        self._action()
         return True
 
     def start(self) -> threading.Thread:
         """Poll in a daemon thread (it dies with the process) until `stop`."""
-        self._thread = threading.Thread(target=self._run, name="policylang-watch",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
         return self._thread
 
@@ -76,4 +76,14 @@ class PolicyWatcher:
                 self.check()
             except Exception:
                 # A bug or an unreadable folder must not end the watching for good.
-                logger.exception("watching %s failed; trying again", self.directory)
+                logger.exception("%s failed; trying again", self.name)
+
+
+class PolicyWatcher(Poller):
+    """Calls `reload` after the watched files of `directory` change."""
+
+    def __init__(self, directory: str | Path, reload: Callable[[], object],
+                 interval: float) -> None:
+        self.directory = Path(directory)
+        super().__init__(lambda: list_files(self.directory), reload, interval,
+                         f"watching {self.directory}")

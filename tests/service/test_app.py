@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from engine.service.app import create_app, openapi_document
 from engine.service.store import PolicyStore
+from service.cases import BAD_INPUTS, MAX_BODY
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 DOCS = EXAMPLES.parent
@@ -124,37 +125,13 @@ def test_not_ready_until_every_policy_loaded(policy_dir: Path) -> None:
     assert client.get("/readyz").status_code == 200
 
 
-BAD_INPUTS = [
-    ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 400,
-     "malformed_json", None),
-    ({"content": b"policy=collection", "headers": {"content-type": "text/plain"}}, 415,
-     "unsupported_media_type", None),
-    ({"content": b"x" * 2000, "headers": {"content-type": "application/json"}}, 413,
-     "body_too_large", None),
-    ({"json": [1, 2]}, 422, "invalid_request", None),
-    ({"json": {"policy": "nope", "facts": FACTS}}, 404, "unknown_policy", "policy"),
-    ({"json": {"policy": "../collection", "facts": FACTS}}, 404, "unknown_policy", "policy"),
-    ({"json": {"policy": 3, "facts": FACTS}}, 422, "invalid_request", "policy"),
-    ({"json": {"policy": "collection"}}, 422, "invalid_request", "facts"),
-    ({"json": {"policy": "collection", "facts": {k: v for k, v in FACTS.items()
-                                                 if k != "overdue"}}},
-     422, "invalid_facts", "facts.overdue"),
-    ({"json": {"policy": "collection", "facts": {**FACTS, "principal": "lots"}}},
-     422, "invalid_facts", "facts.principal"),
-    ({"json": {"policy": "collection", "facts": FACTS, "params": {"nope": "1"}}},
-     422, "invalid_params", "params"),
-    ({"json": {"policy": "collection", "facts": FACTS, "params": {"letter_day": "soon"}}},
-     422, "invalid_params", "params"),
-    ({"json": {"policy": "collection", "facts": FACTS, "explain": "yes"}},
-     422, "invalid_request", "explain"),
-]
 
 
 @pytest.mark.parametrize(("request_args", "status", "code", "field"), BAD_INPUTS)
 def test_bad_input_gets_a_json_error_never_a_500(store: PolicyStore, request_args: Any,
                                                  status: int, code: str,
                                                  field: str | None) -> None:
-    app = create_app(store, max_body=1000)
+    app = create_app(store, max_body=MAX_BODY)
     client = TestClient(app, raise_server_exceptions=False)
     response = client.post("/v1/decide", **request_args)
     assert response.status_code == status, response.text
@@ -164,9 +141,9 @@ def test_bad_input_gets_a_json_error_never_a_500(store: PolicyStore, request_arg
 
 
 def test_oversize_body_is_refused_while_streaming(store: PolicyStore) -> None:
-    app = create_app(store, max_body=1000)
+    app = create_app(store, max_body=MAX_BODY)
     client = TestClient(app)
-    chunks = iter([b'{"policy": "', b"x" * 800, b"y" * 800, b'"}'])
+    chunks = iter([b'{"policy": "', b"x" * (MAX_BODY // 2), b"y" * (MAX_BODY // 2), b'"}'])
     response = client.post("/v1/decide", content=chunks,
                            headers={"content-type": "application/json"})
     assert response.status_code == 413 and app.state.internal_errors == 0

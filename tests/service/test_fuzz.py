@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 from engine.service.app import create_app
 from engine.service.store import PolicyStore
+from service.serving import running_server
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 EXAMPLES = DOCS / "examples"
@@ -147,11 +149,19 @@ def near_valid(path: str) -> st.SearchStrategy[Any]:
 
 # -- the app under fuzz ------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+@pytest.fixture(scope="module", params=["in-process", "socket"])
+def client(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    """The app in process (TestClient: exceptions are counted), then the real server on
+    a loopback socket, logging every decision (as a bank would run it)."""
     folder = tmp_path_factory.mktemp("fuzz_policies")
     for name in ("collection.policy", "docs.schema.yaml"):
         shutil.copy(EXAMPLES / name, folder / name)
+    if request.param == "socket":
+        with running_server(folder, "--decision-log", str(folder / "decisions.jsonl")
+                            ) as (client, _):
+            yield client
+        return
     store = PolicyStore(folder)
     store.reload()
     assert store.ready
@@ -168,7 +178,7 @@ def assert_answer_is_sound(response: Any, request: str) -> None:
         assert isinstance(error["code"], str) and isinstance(error["message"], str), request
 
 
-def send_json(client: TestClient, path: str, method: str, body: Any) -> None:
+def send_json(client: httpx.Client, path: str, method: str, body: Any) -> None:
     content = json.dumps(body, ensure_ascii=False).encode()
     response = client.request(method, path, content=content,
                               headers={"content-type": "application/json"})
@@ -182,7 +192,7 @@ def send_json(client: TestClient, path: str, method: str, body: Any) -> None:
 @FUZZ
 @given(data=st.data())
 def test_bodies_from_the_schema_and_broken_ones_never_get_a_5xx(
-        client: TestClient, path: str, method: str, schema: dict[str, Any],
+        client: httpx.Client, path: str, method: str, schema: dict[str, Any],
         data: st.DataObject) -> None:
     valid = schema_values(schema)
     body = data.draw(st.one_of(valid, valid.map(_known_policy), mutations(schema),
@@ -216,7 +226,7 @@ CONTENT_TYPES = st.sampled_from(["application/json", "application/json; charset=
 @FUZZ
 @given(raw=RAW_BODIES, kind=CONTENT_TYPES)
 def test_bytes_that_are_not_json_and_wrong_content_types_are_4xx(
-        client: TestClient, path: str, method: str, raw: bytes, kind: str) -> None:
+        client: httpx.Client, path: str, method: str, raw: bytes, kind: str) -> None:
     headers = {"content-type": kind} if kind else {}
     response = client.request(method, path, content=raw, headers=headers)
     assert_answer_is_sound(response, f"{method.upper()} {path} {kind!r} {raw[:200]!r}")
@@ -231,7 +241,7 @@ METHODS = st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPT
 @settings(FUZZ, max_examples=120)
 @given(path=PATHS, method=METHODS, body=st.none() | ANY_JSON)
 def test_every_path_with_every_method_is_never_a_5xx(
-        client: TestClient, path: str, method: str, body: Any) -> None:
+        client: httpx.Client, path: str, method: str, body: Any) -> None:
     content = None if body is None else json.dumps(body).encode()
     response = client.request(method, path, content=content,
                               headers={"content-type": "application/json"})
