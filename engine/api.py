@@ -24,8 +24,7 @@ from engine.facts import FactsError, FactsValidator, build_validator
 from engine.ordering import RulePlan, plan_rules, resolve
 from engine.params import ParamBinder
 from engine.prefilter import Group, group_rules
-from policylang import nodes
-from policylang.checked import CheckedPolicy
+from policylang.checked import CheckedPolicy, ParamInfo
 from policylang.diagnostics import Diagnostic
 from policylang.pipeline import LoadResult, load_file, load_text
 from policylang.render import render_all_text, summary_line
@@ -195,10 +194,11 @@ def compile_checked(checked: CheckedPolicy) -> CompiledPolicy:
     """Compile a checked policy once; evaluate the result as often as needed."""
     validator = build_validator(checked.schema, _rules_by_fact(checked))
     program = compile_program(checked, validator.names)
-    plans = plan_rules(checked.rules, program.tests, checked.schema)
+    plans = plan_rules(checked, program.tests)
     binder = ParamBinder(names=program.params,
                          types=tuple(p.type for p in checked.params.values()),
-                         defaults=program.param_defaults)
+                         defaults=program.param_defaults,
+                         owners=tuple(_param_owner(p) for p in checked.params.values()))
     return CompiledPolicy(name=checked.name, version=checked.version, digest=checked.digest,
                           schema=checked.schema, checked=checked, program=program,
                           plans=plans, validator=validator, binder=binder,
@@ -209,12 +209,20 @@ def compile_checked(checked: CheckedPolicy) -> CompiledPolicy:
                           blank=program.param_defaults + program.let_blank)
 
 
+def _param_owner(param: ParamInfo) -> str | None:
+    """The guard a param belongs to (its side-table name is `GUARD.NAME`, see
+    policylang/guarded.py; a policy's own param name has no dot), or None."""
+    guard, dot, _ = param.name.partition(".")
+    return guard if dot else None
+
+
 def _rules_by_fact(checked: CheckedPolicy) -> dict[str, tuple[str, ...]]:
-    """For each fact, the names of the rules that read it (in source order)."""
+    """For each fact, the names of the rules that read it (guards first, then source
+    order)."""
     found: dict[str, list[str]] = {}
     for rule in checked.rules:
         for fact in checked.facts_used_by(rule):
-            found.setdefault(fact, []).append(nodes.rule_name(rule))
+            found.setdefault(fact, []).append(checked.rule_name(rule))
     return {fact: tuple(names) for fact, names in found.items()}
 
 

@@ -66,8 +66,8 @@ class Explanation:
             verdict = "matched" if r.matched else "cut off" if r.cut_off_by else "no match"
             lines.append(f"  {r.rule:<{width}}  {verdict:<8}  {r.reason}")
         for item in self.decision.suppressed:
-            lines.append(f"  suppressed: {item} (from {', '.join(item.rules)}) "
-                         f"by rule {item.by}")
+            by = item.by if item.by.startswith("guard ") else f"rule {item.by}"
+            lines.append(f"  suppressed: {item} (from {', '.join(item.rules)}) by {by}")
         return "\n".join(lines)
 
 
@@ -83,6 +83,7 @@ def explain(policy: CompiledPolicy, facts: Mapping[str, Any],
     found = []
     for plan in policy.plans:
         condition = plan.node.condition
+        words.source = policy.checked.source_of(plan.node)     # a guard's rule: its file
         if cut_by is not None:
             holds = "holds" if words.value(condition) else "does not hold"
             reason = f"not tried: final rule {cut_by} matched first (its own condition {holds})"
@@ -100,6 +101,7 @@ class _Words:
 
     def __init__(self, checked: CheckedPolicy, program: Program, env: list[Any]) -> None:
         self.checked, self.program, self.env = checked, program, env
+        self.source = checked.source        # the file of the rule being explained
 
     def value(self, expr: nodes.Expr) -> Any:
         return self.program.code(expr).fn(self.env)
@@ -143,7 +145,7 @@ class _Words:
 
     def text(self, expr: nodes.Expr) -> str:
         """The expression as written, on one line."""
-        source = self.checked.source.text[expr.span.start:expr.span.end]
+        source = self.source.text[expr.span.start:expr.span.end]
         return re.sub(r"\s+", " ", source).strip()
 
 

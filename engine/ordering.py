@@ -2,13 +2,14 @@
 
 Stage: planned once per policy (`plan_rules`), applied after the rule tests
 of every evaluation (`resolve`).
-Input: the checked rules with their test closures; at run time, the matched
-rules' plans in evaluation order.
+Input: the checked policy (its guards' rules included) and its test closures;
+at run time, the matched rules' plans in evaluation order.
 Output: `RulePlan`s in evaluation order (priority high to low, then source
 order), and per evaluation the ordered, deduplicated actions and the
 suppressed ones.
-The contract's steps: (1) rules are tried by priority then source order, a
-matching `final` rule cuts off the rest (the caller's loop); (2) the actions
+The contract's steps: (1) rules are tried guards first, then by priority then
+source order, a matching `final` rule cuts off the rest (the caller's loop;
+a guard's rules come first and are never final, so nothing cuts them off); (2) the actions
 of all matched rules are collected, then each `suppress VERB [TARGET]`
 removes matching actions produced by the other matched rules; (3) the same
 verb+target+using appears once, in the place of its first producer, listing
@@ -31,7 +32,7 @@ import attrs
 
 from engine.decision import Action, SuppressedAction
 from policylang import nodes
-from policylang.schema_model import Schema
+from policylang.checked import CheckedPolicy
 
 Produced = tuple[int, int, Action, int]     # (rank, action key id, Action, producer index)
 
@@ -53,15 +54,19 @@ class RulePlan:
     node: nodes.Rule = attrs.field(eq=False, repr=False)
 
 
-def evaluation_order(rules: Sequence[nodes.Rule]) -> list[int]:
-    """Indexes of `rules` (source order) sorted by priority, high first, then source order."""
-    return sorted(range(len(rules)), key=lambda i: (-(rules[i].priority or 0), i))
+def evaluation_order(checked: CheckedPolicy) -> list[int]:
+    """Indexes of `checked.rules` in evaluation order: guard rules first, then by
+    priority, high first, then source order (see CheckedPolicy.evaluation_order)."""
+    index = {id(rule): i for i, rule in enumerate(checked.rules)}
+    return [index[id(rule)] for rule in checked.evaluation_order()]
 
 
-def plan_rules(rules: Sequence[nodes.Rule], tests: Sequence[Callable[[list[Any]], Any]],
-               schema: Schema) -> tuple[RulePlan, ...]:
-    """Plans for `rules` (source order, with their tests), in evaluation order."""
-    order = evaluation_order(rules)
+def plan_rules(checked: CheckedPolicy, tests: Sequence[Callable[[list[Any]], Any]]
+               ) -> tuple[RulePlan, ...]:
+    """Plans for `checked.rules` (with their tests, in the same order), in evaluation
+    order. A guard's rule is named `guard NAME: RULE` in every output."""
+    rules, schema = checked.rules, checked.schema
+    order = evaluation_order(checked)
     entries: list[tuple[tuple[int, int, int], tuple[str, str, str | None], int, int]] = []
     for position, index in enumerate(order):
         rule = rules[index]
@@ -78,15 +83,16 @@ def plan_rules(rules: Sequence[nodes.Rule], tests: Sequence[Callable[[list[Any]]
     key_ids: dict[tuple[str, str, str | None], int] = {}
     produced: list[list[Produced]] = [[] for _ in order]
     for rank, (_, key, stage, position) in enumerate(entries):
-        name = nodes.rule_name(rules[order[position]])
+        name = checked.rule_name(rules[order[position]])
         action = Action(key[0], key[1], key[2], stage, (name,))
         produced[position].append((rank, key_ids.setdefault(key, len(key_ids)), action,
                                    position))
-    return tuple(_plan(rules[index], position, tests[index], produced[position], key_ids)
+    return tuple(_plan(rules[index], checked.rule_name(rules[index]), position, tests[index],
+                       produced=produced[position], key_ids=key_ids)
                  for position, index in enumerate(order))
 
 
-def _plan(rule: nodes.Rule, position: int, test: Callable[[list[Any]], Any],
+def _plan(rule: nodes.Rule, name: str, position: int, test: Callable[[list[Any]], Any], *,
           produced: list[Produced], key_ids: dict[tuple[str, str, str | None], int]
           ) -> RulePlan:
     suppresses = tuple(dict.fromkeys(
@@ -95,7 +101,7 @@ def _plan(rule: nodes.Rule, position: int, test: Callable[[list[Any]], Any],
     silences = frozenset(
         kid for (verb, target, _), kid in key_ids.items()
         if any(verb == v and t in (None, target) for v, t in suppresses))
-    return RulePlan(name=nodes.rule_name(rule), index=position, priority=rule.priority or 0,
+    return RulePlan(name=name, index=position, priority=rule.priority or 0,
                     final=rule.final, test=test, produces=tuple(produced),
                     suppresses=suppresses, silences=silences,
                     actions=tuple(p[2] for p in produced), node=rule)

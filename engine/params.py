@@ -4,7 +4,8 @@ Stage: the first step of an evaluation that overrides params.
 Input: a mapping of param names to literal strings (`"5 days"`, `"5days"`,
 `"30%"`, `"100 CNY"`, `"true"`) or already-typed values (int days, Decimal,
 bool, str). Output: the param values in declaration order, or a `ParamError`
-naming every bad override with its code (E306 unknown, E209 wrong type).
+naming every bad override with its code (E306 unknown, E209 wrong type,
+E307 a param of one of the policy's guards, which no caller may override).
 Must not: eval anything (a string is parsed with the policy grammar, as a
 literal); accept a value of another type than the param's literal.
 """
@@ -46,6 +47,10 @@ class ParamBinder:
     names: tuple[str, ...]
     types: tuple[Type, ...]
     defaults: tuple[Value, ...]
+    # For each param, the guard it belongs to (named `GUARD.NAME` in `names`), or None
+    # for the policy's own. A guard's param is never overridden: a guard must not be
+    # loosened at run time.
+    owners: tuple[str | None, ...] = ()
 
     def bind(self, overrides: Mapping[str, Any] | None) -> tuple[Value, ...]:
         """The param values in declaration order; ParamError naming every bad override."""
@@ -53,9 +58,12 @@ class ParamBinder:
             return self.defaults
         values = list(self.defaults)
         problems = []
+        own = self.own_names()
         for name, given in overrides.items():
-            if name not in self.names:
-                problems.append(("E306", _unknown_param(name, self.names)))
+            if name not in own:
+                guard = self.guard_owning(name)
+                problems.append(("E307", _guard_param(name, guard)) if guard is not None
+                                else ("E306", _unknown_param(name, own)))
                 continue
             index = self.names.index(name)
             value, problem = coerce_param(self.types[index], given)
@@ -66,6 +74,24 @@ class ParamBinder:
         if problems:
             raise ParamError(problems)
         return tuple(values)
+
+    def own_names(self) -> tuple[str, ...]:
+        """The params a caller may override: the policy's own."""
+        if not self.owners:
+            return self.names
+        return tuple(n for n, o in zip(self.names, self.owners, strict=True) if o is None)
+
+    def guard_owning(self, name: Any) -> str | None:
+        """The guard whose param `name` is (written bare or `GUARD.NAME`), if any."""
+        for key, owner in zip(self.names, self.owners, strict=False):
+            if owner is not None and name in (key, key.removeprefix(owner + ".")):
+                return owner
+        return None
+
+
+def _guard_param(name: Any, guard: str) -> str:
+    return (f"param `{name}` belongs to guard {guard}, and a guard's params cannot be "
+            f"overridden: no caller may loosen a guard; change the guard file instead")
 
 
 def _unknown_param(name: Any, known: tuple[str, ...]) -> str:

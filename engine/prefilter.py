@@ -33,7 +33,7 @@ Group = tuple[Test | None, tuple[Member, ...]]    # (guard or None, members)
 def group_rules(checked: CheckedPolicy, program: Program,
                 rules: Sequence[tuple[nodes.Rule, Test, int]]) -> tuple[Group, ...]:
     """Groups for `rules` ((rule, test, bit) in evaluation order)."""
-    needs = [_needed(checked, rule.condition, set()) for rule, _, _ in rules]
+    needs = [_in_space(checked, rule) for rule, _, _ in rules]
     counts = Counter(key for found in needs for key in found)
     chosen: dict[Hashable, list[Member]] = {}
     guards: dict[Hashable, Test] = {}
@@ -57,6 +57,15 @@ def group_rules(checked: CheckedPolicy, program: Program,
     return tuple(groups)
 
 
+def _in_space(checked: CheckedPolicy, rule: nodes.Rule) -> dict[Hashable, nodes.Expr]:
+    """What the rule needs, keyed within its namespace: equal nodes of a guard and of
+    the policy may read different lets and params (`capped`, `call_cap`)."""
+    guard = checked.guard_of.get(id(rule))
+    space = guard.name if guard is not None else None
+    return {(space, key): expr
+            for key, expr in _needed(checked, rule.condition, set()).items()}
+
+
 def _needed(checked: CheckedPolicy, expr: nodes.Expr,
             lets: set[str]) -> dict[Hashable, nodes.Expr]:
     """Conjuncts that must be true whenever `expr` is: key -> a node that computes it.
@@ -76,10 +85,11 @@ def _needed(checked: CheckedPolicy, expr: nodes.Expr,
             resolution = checked.names.get(id(expr))
             if resolution is None or resolution.kind is not NameKind.LET:
                 return {("name", text): expr}
-            if text in lets:
-                return {("let", text): expr}
-            inner = _needed(checked, checked.lets[text].node.expr, lets | {text})
-            return {("let", text): expr, **inner}
+            name = resolution.name
+            if name in lets:
+                return {("let", name): expr}
+            inner = _needed(checked, checked.lets[name].node.expr, lets | {name})
+            return {("let", name): expr, **inner}
         case nodes.Bool():
             return {}
     return {expr: expr}

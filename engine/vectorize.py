@@ -97,7 +97,8 @@ def vectorise(checked: CheckedPolicy, program: Program, rules: tuple[nodes.Rule,
     maker = _Vectoriser(checked, program, codes)
     tests = []
     for rule in rules:
-        maker.rule = nodes.rule_name(rule)
+        maker.rule = checked.rule_name(rule)
+        maker.source = checked.source_of(rule)
         tests.append(_broadcast(maker.test(rule.condition)[0]))
     return VectorTests(tuple(tests), tuple(maker.per_row))
 
@@ -218,6 +219,7 @@ class _Vectoriser:
         self.let_failures: dict[str, Unvectorisable] = {}
         self.per_row: list[str] = []
         self.rule = ""
+        self.source = checked.source          # the file of the rule being vectorised
 
     def kind(self, node: nodes.Expr) -> TypeKind:
         return self.checked.type_of(node).kind
@@ -289,7 +291,7 @@ class _Vectoriser:
         try:
             vector = self.atom_vector(node)
         except Unvectorisable as why:
-            text = self.checked.source.text[node.span.start:node.span.end]
+            text = self.source.text[node.span.start:node.span.end]
             self.per_row.append(f"{self.rule}: `{text}` ({why})")
             return per_row, True
 

@@ -96,8 +96,9 @@ class _Builder:
                             span=self.span(tree))
 
     def _guard_header(self, tree: Tree) -> nodes.GuardHeader:
-        name, version = tree.children
+        name, version, title = tree.children
         return nodes.GuardHeader(name=self.ident(name), version=self._version_text(version),
+                                 title=unquote(title) if title is not None else None,
                                  span=self.span(tree))
 
     @staticmethod

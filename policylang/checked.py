@@ -56,13 +56,29 @@ class LetInfo:
 
 
 @attrs.frozen(slots=True, eq=False)
+class GuardUse:
+    """A guard in force for a policy: its name, version and file, and the guard checked
+    on its own (whose nodes the policy's side tables also describe)."""
+
+    name: str
+    version: str | None
+    checked: CheckedPolicy
+
+    @property
+    def file(self) -> str:
+        return self.checked.source.name
+
+
+@attrs.frozen(slots=True, eq=False)
 class CheckedPolicy:
-    """A policy that parsed and checked with no errors, ready to compile.
+    """A policy (or a guard file) that parsed and checked with no errors, ready to compile.
 
     `lets` are in dependency order (a let comes after every let it uses).
-    `rules` are in source order. Run-time value forms: days -> int (weeks
-    already multiplied out), money/decimal/percent -> Decimal, number
-    literals -> Decimal, bool -> bool, enum/string -> str."""
+    `rules` are the guards' rules (in the order of the `guards` line, each guard's in
+    source order), then the policy's own rules in source order. A guard's lets and
+    params are keyed `GUARD.NAME`, so they never clash with the policy's. Run-time
+    value forms: days -> int (weeks already multiplied out), money/decimal/percent ->
+    Decimal, number literals -> Decimal, bool -> bool, enum/string -> str."""
 
     source: SourceFile
     policy: nodes.Policy
@@ -78,6 +94,42 @@ class CheckedPolicy:
     types: Mapping[int, Type]
     names: Mapping[int, Resolution]
     digest: str
+    is_guard: bool = False                   # a guard file checked on its own
+    guards: tuple[GuardUse, ...] = ()        # the guards in force, in `guards` line order
+    guard_of: Mapping[int, GuardUse] = attrs.field(factory=dict)   # id(rule) -> its guard
+
+    def rule_name(self, rule: nodes.Rule) -> str:
+        """The rule's name in output: `guard NAME: RULE` for a guard's rule."""
+        guard = self.guard_of.get(id(rule))
+        own = nodes.rule_name(rule)
+        return own if guard is None else f"guard {guard.name}: {own}"
+
+    def source_of(self, rule: nodes.Rule) -> SourceFile:
+        """The file a rule (and every expression in it) was written in."""
+        guard = self.guard_of.get(id(rule))
+        return self.source if guard is None else guard.checked.source
+
+    def is_guard_rule(self, rule: nodes.Rule) -> bool:
+        return self.is_guard or id(rule) in self.guard_of
+
+    @property
+    def own_rules(self) -> tuple[nodes.Rule, ...]:
+        """The rules written in this file (not the guards')."""
+        return tuple(r for r in self.rules if id(r) not in self.guard_of)
+
+    def evaluation_order(self) -> tuple[nodes.Rule, ...]:
+        """The contract's order: every guard rule first (guards in `guards` line order,
+        each by priority then source order; never cut off, since a guard has no `final`
+        rule and they come first), then the policy's rules by priority, then source order."""
+        tiers = {id(g.checked): i for i, g in enumerate(self.guards)}
+        last = len(self.guards)
+
+        def key(index: int) -> tuple[int, int, int]:
+            rule = self.rules[index]
+            guard = self.guard_of.get(id(rule))
+            tier = last if guard is None else tiers[id(guard.checked)]
+            return (tier, -(rule.priority or 0), index)
+        return tuple(self.rules[i] for i in sorted(range(len(self.rules)), key=key))
 
     def type_of(self, expr: nodes.Expr) -> Type:
         return self.types[id(expr)]

@@ -72,7 +72,8 @@ def check(policy: nodes.Policy, comments: Sequence[nodes.Comment], source: Sourc
         name=header.name.text, version=header.version,
         title=getattr(header, "title", None), params=dict(decls.params), lets=lets,
         rules=tuple(decls.rules), asserts=tuple(decls.asserts), types=typer.types,
-        names=typer.names, digest=policy_digest(source.text, schema.text))
+        names=typer.names, digest=policy_digest(source.text, schema.text),
+        is_guard=isinstance(header, nodes.GuardHeader))
     return CheckResult(checked, diagnostics)
 
 

@@ -2,7 +2,8 @@
 
 Input: a parsed `Policy` and its `Schema`. Output: the header, params, lets
 and rules by name, plus diagnostics for a misplaced header, duplicate
-names and actions that the catalogue does not allow. Expressions are left
+names, actions that the catalogue does not allow, and what a guard file
+cannot hold (E113, E114). Expressions are left
 to `checker.py`. Must not: type expressions.
 """
 
@@ -44,7 +45,9 @@ def read_header(policy: nodes.Policy, file: str) -> Declarations:
         match statement:
             case nodes.Header() | nodes.GuardHeader():
                 if decls.header is not None or index != 0:
-                    decls.diagnostics.append(_misplaced(statement, "the policy line", file))
+                    what = "the guard line" if isinstance(statement, nodes.GuardHeader) \
+                        else "the policy line"
+                    decls.diagnostics.append(_misplaced(statement, what, file))
                 else:
                     decls.header = statement
             case nodes.SchemaDecl():
@@ -55,7 +58,12 @@ def read_header(policy: nodes.Policy, file: str) -> Declarations:
                 else:
                     decls.schema = statement
             case nodes.GuardsDecl():
-                if decls.guards is not None or index != 2 or decls.schema is None:
+                if isinstance(decls.header, nodes.GuardHeader):
+                    decls.diagnostics.append(diagnostic(
+                        "E114", statement.span, "a guard file cannot name guards of its own",
+                        "list every guard in the `guards` line of the policy that uses them",
+                        file=file))
+                elif decls.guards is not None or index != 2 or decls.schema is None:
                     decls.diagnostics.append(_misplaced(statement, "the guards line", file))
                 else:
                     decls.guards = statement
@@ -69,6 +77,11 @@ def read_header(policy: nodes.Policy, file: str) -> Declarations:
         decls.diagnostics.append(diagnostic(
             "E104", decls.header.span, 'the policy line must be followed by `schema "PATH"`',
             'add a line such as `schema "collection.schema.yaml"` right after it', file=file))
+    if isinstance(decls.header, nodes.GuardHeader) and decls.header.version is None:
+        decls.diagnostics.append(diagnostic(
+            "E113", decls.header.span, f"the guard `{decls.header.name.text}` has no version",
+            f'write `guard {decls.header.name.text} version "1"`: a guard is a rule book that '
+            "changes by versions", file=file))
     return decls
 
 
@@ -82,8 +95,11 @@ def collect(policy: nodes.Policy, schema: Schema, decls: Declarations, file: str
     """Gather params, lets, rules and asserts; report duplicate names and bad actions."""
     rule_names: dict[str, nodes.Ident] = {}
     taken: dict[str, nodes.Ident] = {}
+    in_guard = isinstance(decls.header, nodes.GuardHeader)
     for statement in policy.statements:
         _check_not_keyword(statement, decls, file)
+        if in_guard:
+            _check_guard_statement(statement, decls, file)
         match statement:
             case nodes.Param(name=name):
                 if _claim(name, taken, schema, decls, file):
@@ -100,11 +116,42 @@ def collect(policy: nodes.Policy, schema: Schema, decls: Declarations, file: str
                 decls.asserts.append(statement)
             case nodes.Assert() | nodes.AssertMonotone():
                 decls.asserts.append(statement)
-            case nodes.GuardsDecl() | nodes.GuardHeader():
-                decls.diagnostics.append(diagnostic(
-                    "E112", statement.span, "guards are not applied by this version of policylang",
-                    "remove the line: a policy must never run believing a guard protects it",
-                    file=file))
+
+
+def _check_guard_statement(statement: nodes.Statement, decls: Declarations,
+                           file: str) -> None:
+    """A guard holds only `suppress` rules (never `final`), lets, params and assertions
+    that promise an action never happens: what a guard can guarantee on its own."""
+    if isinstance(statement, nodes.Rule):
+        _check_guard_rule(statement, decls, file)
+    elif isinstance(statement, nodes.AssertMonotone) or (
+            isinstance(statement, nodes.Assert)
+            and not (isinstance(statement.expect, nodes.ExpectAction)
+                     and statement.expect.negated)):
+        decls.diagnostics.append(diagnostic(
+            "E114", statement.span, "a guard can only promise that an action never happens "
+            "(`assert COND -> no ACTION`): it produces no actions of its own",
+            "state this assertion in the policy that uses the guard", file=file))
+
+
+def _check_guard_rule(rule: nodes.Rule, decls: Declarations, file: str) -> None:
+    if rule.final:          # only a named rule can be final: the caret goes on its name
+        where = rule.name.span if rule.name is not None else rule.span
+        decls.diagnostics.append(diagnostic(
+            "E114", where, "a guard rule cannot be `final`",
+            "remove `final`: guard rules are never cut off and cut off nothing", file=file))
+    for item in rule.actions:
+        if isinstance(item, nodes.ActionRef):
+            decls.diagnostics.append(diagnostic(
+                "E114", item.span, f"a guard rule can only suppress, but "
+                f"`{_action_text(item)}` would produce an action",
+                f"write `suppress {item.verb.text} {item.target.text}`, or move the "
+                "action to the policy", file=file))
+
+
+def _action_text(action: nodes.ActionRef) -> str:
+    words = f"{action.verb.text} {action.target.text}"
+    return words + (f" using {action.using.text}" if action.using is not None else "")
 
 
 def _check_not_keyword(statement: nodes.Statement, decls: Declarations, file: str) -> None:

@@ -73,7 +73,11 @@ CODES: Mapping[str, Code] = _codes(
     ("W109", S, "an assertion not proved because the analysis was skipped"),
     ("E110", S, "a keyword of the language used as a name"),
     ("E111", S, "a number or sign where the grammar needs something else"),
-    ("E112", S, "guards, which this version cannot apply yet"),
+    # E112 is retired (see RETIRED)
+    ("E113", S, "a guard file without a version"),
+    ("E114", S, "something a guard file cannot hold"),
+    ("E115", S, "a guard file that cannot be read"),
+    ("E116", S, "a file named in `guards` that is not a guard file"),
     # type
     ("E201", T, "the two sides of a comparison have different types"),
     ("E202", T, "a duration compared with a bare number"),
@@ -92,6 +96,7 @@ CODES: Mapping[str, Code] = _codes(
     ("E304", N, "a template the verb does not allow"),
     ("E305", N, "a let that refers to itself"),
     ("E306", N, "an unknown parameter in an override"),
+    ("E307", N, "an override of a guard's param"),
     # schema
     ("E401", SC, "the schema file cannot be read"),
     ("E402", SC, "the schema file is not valid YAML"),
@@ -104,11 +109,13 @@ CODES: Mapping[str, Code] = _codes(
     ("E409", SC, "a default outside the fact's type or domain"),
     ("E410", SC, "a malformed action in the catalogue"),
     ("E411", SC, "the schema's top level is malformed"),
+    ("E412", SC, "a guard uses a fact or action the policy's schema lacks or defines otherwise"),
     # duplicate
     ("E501", D, "two rules with the same name"),
     ("E502", D, "a param or let whose name is already taken"),
     ("E503", D, "a name declared twice in the schema"),
     ("W504", D, "the same action twice in one rule"),
+    ("E505", D, "a guard listed twice, or two guards with the same name"),
     # analysis
     ("E601", U, "a rule that can never match"),
     ("E602", SH, "a rule that never fires: an earlier final rule always matches first"),
@@ -118,6 +125,11 @@ CODES: Mapping[str, Code] = _codes(
     ("W606", RD, "a rule that adds nothing the other rules do not already produce"),
     ("W607", A, "a question the analyser could not decide"),
 )
+
+# Codes that no longer exist; never reused for anything else.
+RETIRED: Mapping[str, str] = {
+    "E112": "guards, which an earlier version could not apply (guards are applied now)",
+}
 
 
 @attrs.frozen(slots=True)

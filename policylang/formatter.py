@@ -287,8 +287,8 @@ def _simple_text(statement: nodes.Statement) -> str:
     match statement:
         case nodes.Header(name=name, version=version, title=title):
             return join_words("policy", name.text, _version(version), _opt_quote(title))
-        case nodes.GuardHeader(name=name, version=version):
-            return join_words("guard", name.text, _version(version))
+        case nodes.GuardHeader(name=name, version=version, title=title):
+            return join_words("guard", name.text, _version(version), _opt_quote(title))
         case nodes.SchemaDecl(path=path):
             return f"schema {quote(path)}"
         case nodes.GuardsDecl(paths=paths):

@@ -229,10 +229,11 @@ class Header:
 
 @node
 class GuardHeader:
-    """`guard NAME [version "V"]` (guard files)."""
+    """`guard NAME [version "V"] ["TITLE"]` (guard files)."""
 
     name: Ident
     version: str | None = None
+    title: str | None = None
     span: Span = _span()
 
 

@@ -29,6 +29,7 @@ CLEAN_CASE = "clean_policy"
 NOT_FROM_CHECK = {
     "E209": "a --param override of the wrong type: `eval`, not `check`",
     "E306": "an unknown parameter in an override: `eval`, not `check`",
+    "E307": "an override of a guard's param: `eval`, not `check`",
 }
 
 

@@ -13,7 +13,8 @@ Convention (also stated at the top of docs/language.md), by fence info string:
                        loading must report CODE.
 
 Every example is checked against docs/examples/docs.schema.yaml, passed as
-`schema_text`, so no example depends on the working directory. The complete
+`schema_text`, and reads guard files relative to docs/examples/, so no
+example depends on the working directory. The complete
 policy files kept in docs/examples/ (used by docs/cli.md) are loaded too.
 Examples the contract allows that the front end gets wrong are listed in
 KNOWN_GAPS and run as strict xfails: fixing the front end makes them fail
@@ -69,7 +70,7 @@ def _params(kinds: tuple[str, ...]) -> list[object]:
 
 def _load(kind: str, body: str) -> LoadResult:
     text = body if kind in ("policy", "policy-error-file") else HEADER + body
-    return load_text(text, "<docs example>", schema_text=SCHEMA_TEXT)
+    return load_text(text, "<docs example>", schema_text=SCHEMA_TEXT, base_dir=EXAMPLES)
 
 
 def _shown(diagnostics: tuple[Diagnostic, ...]) -> list[str]:

@@ -105,7 +105,9 @@ def actions_frame(rows: DataFrame, policy: CompiledPolicy, window: Window, *, en
     """Every evaluated loan-day (position -1, no action) and every action, replayed on
     the executors, partitioned by loan."""
     bundle = _Bundle(policy.checked.source.text, policy.schema.text, policy.name,
-                     start=window.start, end=end, params=dict(params or {}))
+                     start=window.start, end=end, params=dict(params or {}),
+                     base_dir=str(Path(policy.checked.source.name).resolve().parent),
+                     digest=policy.digest)
     return (rows.repartition(partitions, "loan_id")
             .mapInArrow(bundle.replay_partition, OUTPUT_SCHEMA))
 
@@ -167,12 +169,16 @@ def _loan_days(rows: list[Any]) -> Iterator[LoanDay]:
 
 
 class _Bundle:
-    """What an executor needs, picklable: the policy's text, never a compiled object."""
+    """What an executor needs, picklable: the policy's text, never a compiled object.
+    Guard files are read by the executor from the policy's folder (`base_dir`); the
+    digest makes sure the executor runs exactly the guards the driver checked."""
 
     def __init__(self, policy_text: str, schema_text: str, name: str, *, start: date | None,
-                 end: date, params: dict[str, Any]) -> None:
+                 end: date, params: dict[str, Any], base_dir: str = ".",
+                 digest: str | None = None) -> None:
         self.policy_text, self.schema_text, self.name = policy_text, schema_text, name
         self.start, self.end, self.params = start, end, params
+        self.base_dir, self.digest = base_dir, digest
 
     def replay_partition(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa  # noqa: PLC0415
@@ -184,7 +190,10 @@ class _Bundle:
         if not tables["loans"]:
             return
         policy = load_policy_text(self.policy_text, schema_text=self.schema_text,
-                                  name=self.name)
+                                  name=self.name, base_dir=self.base_dir)
+        if self.digest is not None and policy.digest != self.digest:
+            raise RuntimeError(f"{self.name}: a guard file changed during the replay "
+                               f"(digest {policy.digest}, expected {self.digest})")
         with tempfile.TemporaryDirectory(prefix="policylang-part-") as folder:
             for stem, rows in tables.items():
                 if rows or stem in ("loans", "installments"):

@@ -146,8 +146,8 @@ def changed_rules(old: Encoder, new: Encoder, solver: Solver) -> list[tuple[str,
     """(rule name, `it fires in old or new`) for every rule whose behaviour changed: in
     one policy only, written differently, or firing on other loans (a let, a param or
     a final rule before it changed)."""
-    olds = {nodes.rule_name(r): r for r in old.rules}
-    news = {nodes.rule_name(r): r for r in new.rules}
+    olds = {old.checked.rule_name(r): r for r in old.rules}
+    news = {new.checked.rule_name(r): r for r in new.rules}
     changed = []
     for name in dict.fromkeys([*olds, *news]):
         a, b = olds.get(name), news.get(name)

@@ -5,7 +5,8 @@ fact variables (one set per copy of the facts: `monotone` needs two).
 Output: z3 formulas: each rule's match condition, whether it fires after
 `final`, whether each (rule, action) pair survives `suppress`, whether each
 action is in the result and which of two actions comes first. The meaning is
-the engine's exactly (docs/semantics.md): decimals are exact rationals; a
+the engine's exactly (docs/semantics.md; a policy's guards' rules come first,
+are never final, and suppress what any other rule produces): decimals are exact rationals; a
 comparison, `between` or `in` with a division by zero is false; params are at
 their values; lets are expanded.
 Must not: solve anything; approximate (what cannot be encoded exactly raises
@@ -132,7 +133,7 @@ class Encoder:
         self.facts = facts
         self.ctx = facts.ctx
         self.true, self.false = z3.BoolVal(True, self.ctx), z3.BoolVal(False, self.ctx)
-        self.rules = _evaluation_order(checked.rules)
+        self.rules = list(checked.evaluation_order())     # a policy's guards first
         self._position = {id(rule): index for index, rule in enumerate(self.rules)}
         self._lets: dict[str, Term] = {}
         self._matches: dict[int, Any] = {}
@@ -152,7 +153,7 @@ class Encoder:
                 self._matches[key] = self.condition(rule.condition)
             except Unsupported as error:
                 reason = str(error).removeprefix("it ")
-                raise Unsupported(f"rule {nodes.rule_name(rule)} {reason}") from None
+                raise Unsupported(f"rule {self.checked.rule_name(rule)} {reason}") from None
         return self._matches[key]
 
     def fires(self, rule: nodes.Rule) -> Any:
@@ -365,7 +366,3 @@ def produced_keys(rule: nodes.Rule) -> list[ActionKey]:
     return list(dict.fromkeys(action_key(a) for a in rule.actions
                               if isinstance(a, nodes.ActionRef)))
 
-
-def _evaluation_order(rules: tuple[nodes.Rule, ...]) -> list[nodes.Rule]:
-    order = sorted(range(len(rules)), key=lambda i: (-(rules[i].priority or 0), i))
-    return [rules[i] for i in order]

@@ -69,18 +69,21 @@ class _Analyser:
         self.can_fire: dict[int, bool] = {}      # rule id -> it fires on some loan
 
     def run(self) -> Analysis:
-        for rule in self.encoder.rules:
+        # A policy's guards are in force in every question, but their own rules are
+        # judged where they are written (`check GUARDFILE`), on the guard's schema.
+        own = [r for r in self.encoder.rules if id(r) not in self.checked.guard_of]
+        for rule in own:
             self.guarded(lambda rule=rule: self.rule_reach(rule), rule.span,
-                         f"whether rule {nodes.rule_name(rule)} can match")
+                         f"whether rule {self.checked.rule_name(rule)} can match")
         for pair in self.schema.exclusive:
             self.guarded(lambda pair=pair: self.conflict(*pair), self.checked.policy.span,
                          f"whether {pair[0]} and {pair[1]} can go together")
         for key in self.encoder.action_keys():
             self.guarded(lambda key=key: self.requires(key), self._action_span(key),
                          f"what `{_words(key)}` requires")
-        for rule in self.encoder.rules:
+        for rule in own:
             self.guarded(lambda rule=rule: self.redundant(rule), rule.span,
-                         "whether rule " + nodes.rule_name(rule) + " is redundant")
+                         "whether rule " + self.checked.rule_name(rule) + " is redundant")
         for statement in self.checked.asserts:
             self.guarded(lambda s=statement: self.assertion(s), statement.span, "this assertion")
         self.found.sort(key=lambda d: (d.span.start, d.code))
@@ -131,7 +134,7 @@ class _Analyser:
 
     # -- rules ---------------------------------------------------------------------------
     def rule_reach(self, rule: nodes.Rule) -> None:
-        name = nodes.rule_name(rule)
+        name = self.checked.rule_name(rule)
         outcome = self.ask(self.encoder.matches(rule))
         if isinstance(outcome, Impossible):
             self.report("E601", rule.span, f"rule {name} can never match: no loan the schema "
@@ -158,10 +161,10 @@ class _Analyser:
             implied = self.ask(z3.And(self.encoder.matches(rule),
                                       z3.Not(self.encoder.matches(final))))
             if isinstance(implied, Impossible):
-                return f"final rule {nodes.rule_name(final)}"
+                return f"final rule {self.checked.rule_name(final)}"
         overlapping = [f for f in finals if not isinstance(
             self.ask(z3.And(self.encoder.matches(rule), self.encoder.matches(f))), Impossible)]
-        return "one of the final rules " + ", ".join(nodes.rule_name(f) for f in overlapping)
+        return "one of the final rules " + ", ".join(self.checked.rule_name(f) for f in overlapping)
 
     def redundant(self, rule: nodes.Rule) -> None:
         keys = produced_keys(rule)
@@ -177,7 +180,7 @@ class _Analyser:
                         z3.BoolVal(False, self.facts.ctx)) for k in keys]
         outcome = self.ask(z3.And(encoder.fires(rule), z3.Not(z3.And(*others))))
         if isinstance(outcome, Impossible):
-            name = nodes.rule_name(rule)
+            name = self.checked.rule_name(rule)
             self.report("W606", rule.span, f"rule {name} adds nothing: whenever it fires, "
                         "rules before it already produce all of its actions, in the same "
                         "places", "remove it, or keep it on purpose as documentation")
@@ -239,6 +242,9 @@ class _Analyser:
         if isinstance(statement, nodes.AssertMonotone):
             self.monotone(statement)
             return
+        if self.checked.is_guard:
+            self.guard_assertion(statement)
+            return
         condition = self.encoder.condition(statement.condition)
         expect = statement.expect
         if isinstance(expect, nodes.ExpectAny):
@@ -272,6 +278,37 @@ class _Analyser:
                     f"below the condition is true but {words}{shown}",
                     "change the rules so the promise holds, or narrow the condition",
                     witness=facts, witness_text=text)
+
+    def guard_assertion(self, statement: nodes.Assert) -> None:
+        """In a guard file, `assert COND -> no ACTION` promises that whatever policy uses
+        the guard, ACTION never survives when COND holds: some guard rule that suppresses
+        it matches (the checker allows no other form in a guard). Guard rules are never
+        cut off and suppress what every other rule produces, so this is exactly that."""
+        assert isinstance(statement.expect, nodes.ExpectAction)
+        pattern = _pattern(statement.expect.action)
+        key = (pattern.verb, pattern.target or "", pattern.using)
+        suppressors = self.encoder.suppressors(key)
+        covered = z3.Or(*(self.encoder.fires(r) for r in suppressors),
+                        z3.BoolVal(False, self.facts.ctx))
+        outcome = self.ask(z3.And(self.encoder.condition(statement.condition),
+                                  z3.Not(covered)), witness=True)
+        if isinstance(outcome, Impossible):
+            self.proved += 1
+            return
+        if isinstance(outcome, Undecided):
+            self.undecided(statement.span, "this assertion", outcome.reason)
+            return
+        names = {self.checked.rule_name(r) for r in suppressors}
+
+        def shows(facts: dict[str, Any], decision: Decision) -> bool:
+            return self.holds(statement.condition, facts) and not names & set(decision.matched)
+
+        facts, text = self.witness(outcome, shows, self.assert_reads(statement))
+        self.report("E605", statement.span, f"this assertion does not hold: on the loan "
+                    f"below the condition is true but no rule of this guard suppresses "
+                    f"`{pattern}`, so a policy could produce it",
+                    "add or widen a `suppress` rule so it covers the condition, or narrow "
+                    "the condition", witness=facts, witness_text=text)
 
     def monotone(self, statement: nodes.AssertMonotone) -> None:
         fact = statement.fact.text
