@@ -38,9 +38,12 @@ class FileCheck:
 
 
 def check_file_text(text: str, name: str, *, schema_text: str | None = None,
-                    base_dir: str | os.PathLike[str] = ".") -> FileCheck:
+                    base_dir: str | os.PathLike[str] = ".",
+                    confine: str | os.PathLike[str] | None = None) -> FileCheck:
     """Check `text` (named `name`) against the schema its `schema` line names, relative
-    to `base_dir`, or against `schema_text` when given."""
+    to `base_dir`, or against `schema_text` when given. With `confine`, a schema file
+    outside that folder is not read (it checks as an empty schema, reported at the
+    `schema` line)."""
     source = SourceFile(name, text)
     parsed = parse(source)
     sources: dict[str, SourceFile] = {name: source}
@@ -49,6 +52,9 @@ def check_file_text(text: str, name: str, *, schema_text: str | None = None,
     decls = read_structure(parsed.policy, name)
     if decls.schema is None or has_errors(decls.diagnostics):
         return FileCheck(None, decls, None, tuple(decls.diagnostics), sources)
+    if schema_text is None and confine is not None and not within(
+            Path(base_dir) / decls.schema.path, confine):
+        schema_text = ""
     if schema_text is not None:
         loaded = parse_schema(schema_text, decls.schema.path)
     else:
@@ -61,6 +67,12 @@ def check_file_text(text: str, name: str, *, schema_text: str | None = None,
     result = check(parsed.policy, parsed.comments, source, loaded.schema, decls)
     return FileCheck(result.checked, decls, loaded.schema,
                      tuple(loaded.diagnostics) + result.diagnostics, sources)
+
+
+def within(path: Path, folder: str | os.PathLike[str]) -> bool:
+    """Whether `path` lies in `folder` once both are resolved (links followed)."""
+    root = os.path.realpath(folder)
+    return os.path.commonpath([os.path.realpath(path), root]) == root
 
 
 def schema_for(schema_path: str, base_dir: str | os.PathLike[str]) -> SchemaResult:

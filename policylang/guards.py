@@ -27,7 +27,7 @@ import attrs
 from policylang import nodes
 from policylang.checked import CheckedPolicy, NameKind
 from policylang.diagnostics import Diagnostic, Label, diagnostic, has_errors
-from policylang.front import check_file_text
+from policylang.front import check_file_text, within
 from policylang.schema_model import FactDef, Schema
 from policylang.source import SourceFile, Span
 
@@ -40,8 +40,8 @@ class GuardsLoad:
 
 
 def load_guards(line: nodes.GuardsDecl, source: SourceFile, schema: Schema,
-                base_dir: str | os.PathLike[str], schema_in_memory: bool = False
-                ) -> GuardsLoad:
+                base_dir: str | os.PathLike[str], schema_in_memory: bool = False,
+                *, confine: str | os.PathLike[str] | None = None) -> GuardsLoad:
     """Every guard of `line`, checked, with what is wrong with any of them."""
     found: list[Diagnostic] = []
     sources: dict[str, SourceFile] = {}
@@ -58,10 +58,16 @@ def load_guards(line: nodes.GuardsDecl, source: SourceFile, schema: Schema,
                 labels=[Label(seen_files[real], "first listed here")]))
             continue
         seen_files[real] = span
+        if confine is not None and not within(Path(real), confine):
+            found.append(diagnostic(
+                "E115", span, f'cannot read the guard file "{path}": it is outside the '
+                "folder this check may read", "name a guard file inside the served "
+                "policy folder", file=source.name))
+            continue
         text = _read(name, span, source.name, found)
         if text is None:
             continue
-        own = check_file_text(text, name, base_dir=Path(name).parent)
+        own = check_file_text(text, name, base_dir=Path(name).parent, confine=confine)
         sources.update(own.sources)
         found.extend(own.diagnostics)
         if own.decls is not None and own.decls.header is not None and not isinstance(

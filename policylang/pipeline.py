@@ -45,10 +45,12 @@ def load_file(path: str | os.PathLike[str]) -> LoadResult:
 
 
 def load_text(text: str, name: str = "<policy>", *, schema_text: str | None = None,
-              base_dir: str | os.PathLike[str] = ".") -> LoadResult:
+              base_dir: str | os.PathLike[str] = ".",
+              confine: str | os.PathLike[str] | None = None) -> LoadResult:
     """Load policy text. With `schema_text`, that schema is used instead of the
     file that the policy's `schema` line names. Guard files are read relative to
-    `base_dir`."""
+    `base_dir`; with `confine`, only guard files (and their schemas) inside that
+    folder are read at all (the service checks text sent by clients)."""
     own = check_file_text(text, name, schema_text=schema_text, base_dir=base_dir)
     sources = dict(own.sources)
     diagnostics = list(own.diagnostics)
@@ -56,7 +58,7 @@ def load_text(text: str, name: str = "<policy>", *, schema_text: str | None = No
     line = own.decls.guards if own.decls is not None else None
     if line is not None and own.schema is not None:
         guards = load_guards(line, sources[name], own.schema, base_dir,
-                             schema_text is not None)
+                             schema_text is not None, confine=confine)
         sources.update(guards.sources)
         diagnostics += guards.diagnostics
         if checked is not None and not has_errors(guards.diagnostics):

@@ -2,8 +2,9 @@
 
 Input: policy text, optional schema text, the served folder. Output: the
 `check --format json` object. Without schema text, the schema the policy names is
-read from the served folder, and only from there: a client must not make the server
-read (and quote back) any other file.
+read from the served folder, and only from there; guard files (and their schemas) too
+may lie only in the served folder or below it: a client must not make the server read
+(and quote back) any other file.
 Must not: put the policy into the store.
 """
 
@@ -28,7 +29,8 @@ def check_text(text: str, schema_text: str | None, directory: Path) -> dict[str,
     """What `policylang check --format json` prints for this text, analysis included."""
     if schema_text is None:
         schema_text = _served_schema(text, directory)
-    result = load_text(text, NAME, schema_text=schema_text, base_dir=directory)
+    result = load_text(text, NAME, schema_text=schema_text, base_dir=directory,
+                       confine=directory)
     return files_json(group_by_file(NAME, list(_analysed(result).diagnostics)))
 
 

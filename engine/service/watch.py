@@ -1,9 +1,9 @@
 """Reload the policies when the files of POLICY_DIR change: a polling watcher.
 
 Input: a folder and a reload function (the store's). Output: a daemon thread that
-every `interval` seconds lists the folder's `*.policy` and `*.yaml` files with their
-size and `mtime_ns`, and calls the reload function when that list differs from the
-one seen before. Polling needs no dependency and works on every file system; the
+every `interval` seconds lists the `*.policy` and `*.yaml` files of the folder and its
+subfolders (where guard files live) with their size and `mtime_ns`, and calls the
+reload function when that list differs from the one seen before. Polling needs no dependency and works on every file system; the
 store itself decides what changed and whether the new versions are accepted.
 Must not: load or judge policies itself, or die on an error (it logs and carries on).
 """
@@ -25,12 +25,13 @@ def list_files(directory: Path) -> Listing:
     """(name, size, mtime_ns) of each watched file; a file gone meanwhile is left out."""
     entries = set()
     for pattern in PATTERNS:
-        for path in directory.glob(pattern):
+        for path in directory.rglob(pattern):     # guard files sit in subfolders
             try:
                 status = path.stat()
             except OSError:
                 continue
-            entries.add((path.name, status.st_size, status.st_mtime_ns))
+            entries.add((str(path.relative_to(directory)), status.st_size,
+                         status.st_mtime_ns))
     return frozenset(entries)
 
 

@@ -277,3 +277,24 @@ def test_committed_openapi_document_matches_the_app() -> None:
     assert committed == openapi_document(), (
         "regenerate: python -c 'from engine.service.app import openapi_document as o; "
         "print(o(), end=\"\")' > docs/openapi.json")
+
+
+def test_check_reads_no_guard_file_outside_the_served_folder(policy_dir: Path,
+                                                              client: TestClient) -> None:
+    outside = policy_dir.parent / "secret.policy"
+    outside.write_text('guard secret version "1"\nschema "docs.schema.yaml"\n',
+                       encoding="utf-8")
+    (policy_dir / "guards").mkdir()
+    inside = policy_dir / "guards" / "conduct.policy"
+    inside.write_text('guard conduct version "1"\nschema "../../etc/passwd"\n',
+                      encoding="utf-8")
+    text = (EXAMPLES / "collection.policy").read_text(encoding="utf-8").replace(
+        'schema "docs.schema.yaml"',
+        'schema "docs.schema.yaml"\nguards "../secret.policy", "guards/conduct.policy"')
+    answer = client.post("/v1/check", json={"policy_text": text}).json()
+    found = [(f["file"], d["code"], d["message"]) for f in answer["files"]
+             for d in f["diagnostics"]]
+    assert any(code == "E115" and "outside" in message and "secret" in message
+               for _, code, message in found), found
+    assert "root:" not in json.dumps(answer)      # /etc/passwd was not read: no schema
+    assert ("../../etc/passwd", "E411", "the schema file is empty") in found, found

@@ -111,3 +111,14 @@ def test_server_serves_a_changed_policy_and_keeps_it_over_a_broken_one(
     assert served["version"] == "2" and served["serving"] is True
     decided = client.post("/v1/decide", json={"policy": "collection", "facts": FACTS})
     assert decided.status_code == 200 and decided.json()["version"] == "2"
+
+
+def test_a_change_in_a_subfolder_counts(tmp_path: Path) -> None:
+    (tmp_path / "guards").mkdir()
+    guard = tmp_path / "guards" / "conduct.policy"
+    guard.write_text('guard conduct version "1"\n', encoding="utf-8")
+    calls: list[int] = []
+    watcher = PolicyWatcher(tmp_path, lambda: calls.append(1), 60)
+    assert not watcher.check()
+    guard.write_text('guard conduct version "2"\n', encoding="utf-8")
+    assert watcher.check() and calls == [1]
