@@ -87,3 +87,33 @@ def test_the_kept_copy_is_of_the_accepted_texts_and_checked_again(policy_dir: Pa
     late = PolicyStore(policy_dir, kept=shared)
     late.reload()
     assert "collection" not in late.snapshot
+
+
+def _with_guard(policy_dir: Path) -> Path:
+    """The example policy under the docs' conduct guard, kept in `guards/`."""
+    (policy_dir / "guards").mkdir()
+    guard = policy_dir / "guards" / "conduct.policy"
+    shutil.copy(EXAMPLES / "guards" / "conduct.policy", guard)
+    path = policy_dir / "collection.policy"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        'schema "docs.schema.yaml"', 'schema "docs.schema.yaml"\nguards "guards/conduct.policy"'),
+        encoding="utf-8")
+    return guard
+
+
+def test_a_changed_guard_reloads_its_policy_and_a_broken_one_keeps_the_old(
+        policy_dir: Path) -> None:
+    guard = _with_guard(policy_dir)
+    store = PolicyStore(policy_dir)
+    assert store.reload().accepted == ("collection",)
+    first = store.snapshot["collection"]
+    assert str(guard) in first.files and "guard" not in store.snapshot
+    guard.write_text(guard.read_text(encoding="utf-8").replace("call_cap = 7", "call_cap = 5"),
+                     encoding="utf-8")
+    assert store.reload().accepted == ("collection",)
+    second = store.snapshot["collection"]
+    assert second.policy.digest != first.policy.digest
+    guard.write_text("guard conduct version\n", encoding="utf-8")      # broken
+    assert store.reload().rejected == ("collection",)
+    assert store.snapshot["collection"].policy.digest == second.policy.digest
+    assert store.rejections["collection"].reason == "the policy has errors"
