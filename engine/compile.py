@@ -421,23 +421,11 @@ def _count_let_uses(checked: CheckedPolicy) -> dict[str, int]:
     roots: list[Any] = [r.condition for r in checked.rules]
     roots += [info.node.expr for info in checked.lets.values()]
     for root in roots:
-        for name in name_nodes(root):
+        for name in nodes.name_nodes(root):
             resolution = checked.names.get(id(name))
             if resolution is not None and resolution.kind is NameKind.LET:
                 uses[resolution.name] = uses.get(resolution.name, 0) + 1
     return uses
 
 
-def name_nodes(expr: Any) -> Iterator[nodes.Name]:
-    """Every name an expression reads, in source order."""
-    if isinstance(expr, nodes.Name):
-        yield expr
-        return
-    for field in attrs.fields(type(expr)):
-        value = getattr(expr, field.name)
-        for child in value if isinstance(value, tuple) else (value,):
-            if isinstance(child, nodes.Expr):
-                yield from name_nodes(child)
-
-
-__all__ = ["DECIMAL", "UNDEFINED", "UNSET", "Code", "Program", "compile_program", "name_nodes"]
+__all__ = ["DECIMAL", "UNDEFINED", "UNSET", "Code", "Program", "compile_program"]

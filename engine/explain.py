@@ -131,13 +131,13 @@ class _Words:
     def values_in(self, expr: nodes.Expr) -> str:
         """`: overdue is 5 days, letter_day is 7 days` for the names inside `expr`."""
         said: dict[str, str] = {}
-        for name in _names(expr):
+        for name in nodes.name_nodes(expr):
             resolution = self.checked.resolve(name)
             if resolution.kind is NameKind.ENUM_VALUE or name.text in said:
                 continue
             shown = show_value(self.value(name), resolution.type)
             said[name.text] = f"{name.text} is {shown}"
-        shown_undefined = any(self.value(name) is UNDEFINED for name in _names(expr))
+        shown_undefined = any(self.value(name) is UNDEFINED for name in nodes.name_nodes(expr))
         if not shown_undefined and any(self.value(sub) is UNDEFINED
                                        for sub in _subexpressions(expr)):
             said["/"] = "a division by zero makes it false"
@@ -173,12 +173,6 @@ def _number(value: int | Decimal) -> str:
 
 def _bool(value: Any) -> str:
     return "true" if value else "false"
-
-
-def _names(expr: Any) -> Iterator[nodes.Name]:
-    for sub in _subexpressions(expr):
-        if isinstance(sub, nodes.Name):
-            yield sub
 
 
 def _subexpressions(expr: Any) -> Iterator[Any]:

@@ -35,7 +35,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from engine.compile import COMPARE, UNDEFINED, Program, name_nodes
+from engine.compile import COMPARE, UNDEFINED, Program
 from policylang import nodes
 from policylang.checked import CheckedPolicy, NameKind
 from policylang.schema_model import Schema
@@ -444,7 +444,7 @@ class _Vectoriser:
 
     def varies(self, node: nodes.Expr) -> bool:
         """Whether `node`'s value can differ between loans (it reads a fact)."""
-        for name in name_nodes(node):
+        for name in nodes.name_nodes(node):
             resolution = self.checked.resolve(name)
             if resolution.kind is NameKind.FACT:
                 return True

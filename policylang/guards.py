@@ -211,19 +211,10 @@ def _fact_names(guard: CheckedPolicy) -> Iterator[nodes.Name]:
     """Every name of the guard's rules and lets that stands for a fact, in source order."""
     roots: list[object] = [rule.condition for rule in guard.rules]
     roots += [info.node.expr for info in guard.lets.values()]
-    names = [n for root in roots for n in _names(root)]
+    names = [n for root in roots for n in nodes.name_nodes(root)]
     for name in sorted(names, key=lambda n: n.span.start):
         resolution = guard.names.get(id(name))
         if resolution is not None and resolution.kind is NameKind.FACT:
             yield name
 
 
-def _names(expr: object) -> Iterator[nodes.Name]:
-    if isinstance(expr, nodes.Name):
-        yield expr
-        return
-    for field in attrs.fields(type(expr)):
-        value = getattr(expr, field.name)
-        for child in value if isinstance(value, tuple) else (value,):
-            if isinstance(child, nodes.Expr):
-                yield from _names(child)

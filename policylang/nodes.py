@@ -9,6 +9,7 @@ Numbers are `Decimal`, never float.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from decimal import Decimal
 
 import attrs
@@ -340,3 +341,16 @@ class Policy:
 def rule_name(rule: Rule) -> str:
     """A rule's name in messages and output: its own, or `line N` for an unnamed rule."""
     return rule.name.text if rule.name is not None else f"line {rule.span.line}"
+
+
+def name_nodes(expr: object) -> Iterator[Name]:
+    """Every name an expression reads, in source order (lets and params as names: the
+    checker's resolution says what each one stands for)."""
+    if isinstance(expr, Name):
+        yield expr
+        return
+    for field in attrs.fields(type(expr)):  # type: ignore[arg-type]
+        value = getattr(expr, field.name)
+        for child in value if isinstance(value, tuple) else (value,):
+            if isinstance(child, Expr):
+                yield from name_nodes(child)

@@ -3,8 +3,9 @@
 Input: a folder and a reload function (the store's). Output: a daemon thread that
 every `interval` seconds lists the `*.policy` and `*.yaml` files of the folder and its
 subfolders (where guard files live) with their size and `mtime_ns`, and calls the
-reload function when that list differs from the one seen before. Polling needs no dependency and works on every file system; the
-store itself decides what changed and whether the new versions are accepted.
+reload function when that list differs from the one seen before. Polling needs no
+dependency and works on every file system; the store itself decides what changed and
+whether the new versions are accepted.
 Must not: load or judge policies itself, or die on an error (it logs and carries on).
 """
 
