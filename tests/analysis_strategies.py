@@ -97,6 +97,23 @@ def highest_stage(decision: Any) -> int:
 
 # -- facts near the policy's thresholds -------------------------------------------------------
 
+def codes_at(analysis: Any, span: Any) -> set[str]:
+    """The codes the analysis reported at `span`."""
+    return {d.code for d in analysis.diagnostics if d.span == span}
+
+
+def violates(statement: nodes.Assert, decision: Any) -> bool:
+    """The decision breaks the assertion's promise (its condition assumed true)."""
+    expect = statement.expect
+    if isinstance(expect, nodes.ExpectAny):
+        return not decision.actions
+    action = expect.action
+    using = action.using.text if action.using is not None else None
+    present = any(a.verb == action.verb.text and a.target == action.target.text
+                  and (using is None or a.using == using) for a in decision.actions)
+    return present if expect.negated else not present
+
+
 def _walk(value: object) -> Iterator[object]:
     yield value
     if isinstance(value, tuple):

@@ -264,11 +264,7 @@ class _Analyser:
                 return (self.holds(statement.condition, facts)
                         and _has(decision, pattern) is expect.negated)
         outcome = self.ask(failure, witness=True)
-        if isinstance(outcome, Impossible):
-            self.proved += 1
-            return
-        if isinstance(outcome, Undecided):
-            self.undecided(statement.span, "this assertion", outcome.reason)
+        if self.settled(outcome, statement.span, "this assertion"):
             return
         facts, text = self.witness(outcome, shows, self.assert_reads(statement))
         decision = self.engine.evaluate(facts)
@@ -278,6 +274,17 @@ class _Analyser:
                     f"below the condition is true but {words}{shown}",
                     "change the rules so the promise holds, or narrow the condition",
                     witness=facts, witness_text=text)
+
+    def settled(self, outcome: object, span: Span, what: str) -> bool:
+        """Whether a search for a failure ends the assertion's check: none exists (one
+        more proved), or the solver could not decide (reported as such)."""
+        if isinstance(outcome, Impossible):
+            self.proved += 1
+            return True
+        if isinstance(outcome, Undecided):
+            self.undecided(span, what, outcome.reason)
+            return True
+        return False
 
     def guard_assertion(self, statement: nodes.Assert) -> None:
         """In a guard file, `assert COND -> no ACTION` promises that whatever policy uses
@@ -292,11 +299,7 @@ class _Analyser:
                         z3.BoolVal(False, self.facts.ctx))
         outcome = self.ask(z3.And(self.encoder.condition(statement.condition),
                                   z3.Not(covered)), witness=True)
-        if isinstance(outcome, Impossible):
-            self.proved += 1
-            return
-        if isinstance(outcome, Undecided):
-            self.undecided(statement.span, "this assertion", outcome.reason)
+        if self.settled(outcome, statement.span, "this assertion"):
             return
         names = {self.checked.rule_name(r) for r in suppressors}
 
@@ -316,12 +319,8 @@ class _Analyser:
         solver = Solver(self.schema, [self.facts, copy.after],
                         **_timeout(self.solver.timeout_ms))
         outcome = solver.find(copy.failure, witness=True)
-        if isinstance(outcome, Impossible):
-            self.proved += 1
-            return
-        if isinstance(outcome, Undecided):
-            self.undecided(statement.span, f"whether raising {fact} can lower the stage",
-                           outcome.reason)
+        if self.settled(outcome, statement.span,
+                        f"whether raising {fact} can lower the stage"):
             return
         before = facts_of(outcome.model, self.facts, self.schema)
         after = facts_of(outcome.model, copy.after, self.schema)

@@ -34,6 +34,7 @@ from analysis_strategies import (
     SCHEMA,
     any_policies,
     boundaries,
+    codes_at,
     engine_of,
     examples,
     facts_near,
@@ -42,6 +43,7 @@ from analysis_strategies import (
     in_domain,
     load,
     sample_facts,
+    violates,
 )
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
@@ -61,22 +63,6 @@ SETTINGS = settings(max_examples=examples(60), deadline=None,
 def analysed(text: str) -> tuple[Any, Analysis, Any]:
     checked = load(text)
     return checked, analyse(checked, timeout_ms=TIMEOUT_MS), engine_of(checked)
-
-
-def codes_at(analysis: Analysis, span: Any) -> set[str]:
-    return {d.code for d in analysis.diagnostics if d.span == span}
-
-
-def _violates(statement: nodes.Assert, decision: Any) -> bool:
-    """The decision breaks the assertion's promise (its condition assumed true)."""
-    expect = statement.expect
-    if isinstance(expect, nodes.ExpectAny):
-        return not decision.actions
-    action = expect.action
-    using = action.using.text if action.using is not None else None
-    present = any(a.verb == action.verb.text and a.target == action.target.text
-                  and (using is None or a.using == using) for a in decision.actions)
-    return present if expect.negated else not present
 
 
 def _higher(rng: random.Random, fact: str, value: Any) -> Any:
@@ -139,7 +125,7 @@ def check_witness(checked: Any, engine: Any, diag: Any) -> None:
         statement = next(s for s in checked.asserts if s.span == diag.span)
         assert isinstance(statement, nodes.Assert)
         assert holds(engine, statement.condition, witness), "condition false on the witness"
-        assert _violates(statement, decision), decision.action_strings()
+        assert violates(statement, decision), decision.action_strings()
     elif diag.code == "E603":
         found = _E603.match(diag.message)
         assert found, diag.message
@@ -193,7 +179,7 @@ def test_what_the_analyser_proves_holds_on_many_facts(text: str, seed: int) -> N
             continue
         for facts, decision in zip(samples, decisions, strict=True):
             if holds(engine, statement.condition, facts):
-                assert not _violates(statement, decision), (
+                assert not violates(statement, decision), (
                     f"proved, yet fails on {facts}: {decision.action_strings()}")
     for rule in checked.rules:
         name, found = nodes.rule_name(rule), codes_at(analysis, rule.span)
@@ -258,7 +244,7 @@ def test_failures_on_the_engine_were_reported(data: st.DataObject) -> None:
                 after = engine.evaluate({**facts, fact: higher})
                 if highest_stage(after) < highest_stage(decision):
                     assert reported, f"monotone {fact} fails: {facts} -> {higher}"
-            elif holds(engine, statement.condition, facts) and _violates(statement, decision):
+            elif holds(engine, statement.condition, facts) and violates(statement, decision):
                 assert reported, f"assertion fails on {facts}: {decision.action_strings()}"
         for rule in checked.rules:
             name, found = nodes.rule_name(rule), codes_at(analysis, rule.span)

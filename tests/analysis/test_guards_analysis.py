@@ -24,10 +24,12 @@ from analysis_strategies import (
     SCHEMA,
     _small_condition,
     boundaries,
+    codes_at,
     examples,
     holds,
     sample_facts,
     small_policies,
+    violates,
 )
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -35,7 +37,7 @@ from strategies import ACTIONS, SCHEMA_PATH
 
 from engine.api import COLUMNAR_BATCH, compile_checked
 from policylang import nodes
-from policylang.analysis.findings import Analysis, analyse
+from policylang.analysis.findings import analyse
 from policylang.checked import CheckedPolicy
 from policylang.pipeline import load_file
 
@@ -43,22 +45,6 @@ TIMEOUT_MS = 2_000
 SAMPLES = 160
 SETTINGS = settings(max_examples=examples(30), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-def codes_at(analysis: Analysis, span: Any) -> set[str]:
-    return {d.code for d in analysis.diagnostics if d.span == span}
-
-
-def violates(statement: nodes.Assert, decision: Any) -> bool:
-    """The decision breaks the assertion's promise (its condition assumed true)."""
-    expect = statement.expect
-    if isinstance(expect, nodes.ExpectAny):
-        return not decision.actions
-    action = expect.action
-    using = action.using.text if action.using is not None else None
-    present = any(a.verb == action.verb.text and a.target == action.target.text
-                  and (using is None or a.using == using) for a in decision.actions)
-    return present if expect.negated else not present
 
 
 @st.composite
