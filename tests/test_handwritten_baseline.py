@@ -89,6 +89,10 @@ EDGES: dict[str, tuple[Any, ...]] = {
     "days_since_visit": (0, 6, 7, 8, 100000),
     "days_since_acceleration": (0, 2, 3, 4, 29, 30, 89, 90, 100000),
     "calls_last_7d": (0, 6, 7, 8, 1000),
+    "local_hour": (0, 7, 8, 10, 21, 22, 23),
+    "unanswered_dials_today": (0, 5, 6, 7),
+    "connected_calls_today": (0, 2, 3, 4),
+    "failed_attempts_in_a_row": (0, 2, 3, 4),
 }
 
 

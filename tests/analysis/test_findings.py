@@ -190,6 +190,7 @@ def test_retail_policy_analyses_without_errors() -> None:
 
 def _retail_pair(tmp_path: Path) -> tuple[Path, Path]:
     shutil.copy(SCHEMA, tmp_path / SCHEMA.name)
+    shutil.copytree(RETAIL.parent / "guards", tmp_path / "guards")     # its guards line
     old = tmp_path / "retail.policy"
     shutil.copy(RETAIL, old)
     text = RETAIL.read_text(encoding="utf-8")

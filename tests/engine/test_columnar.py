@@ -94,7 +94,8 @@ def test_distinct_decisions_index_every_row() -> None:
     loans = retail_loans()
     decisions, rows = fast.decide_distinct(fast.columns_of(
         [policy.validator.coerce(f) for f in loans]), len(loans))
-    assert len(decisions) == len(set(map(id, decisions))) < len(loans) // 5
+    # a fifth of the rows before guards; cn-conduct's rules add to the matched lists
+    assert len(decisions) == len(set(map(id, decisions))) < len(loans) // 4
     assert [decisions[i] for i in rows] == policy.evaluate_many(loans)
 
 

@@ -125,6 +125,7 @@ def retail_variants(workdir: Path) -> dict[str, Path]:
     """retail.policy as it stands, and a copy with RETAIL_ASSERTS appended (beside a
     copy of the schema, so it loads like the real file)."""
     shutil.copy(SCHEMA, workdir / SCHEMA.name)
+    shutil.copytree(SCHEMA.parent / "guards", workdir / "guards", dirs_exist_ok=True)
     extended = workdir / "retail_with_bench_asserts.policy"
     extended.write_text(POLICY.read_text(encoding="utf-8").rstrip("\n") + "\n"
                         + RETAIL_ASSERTS, encoding="utf-8")

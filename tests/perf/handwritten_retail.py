@@ -6,7 +6,8 @@ facts as a table, a validating coercion with a fast path, the 45 rules as plain
 (LANGUAGE.md, docs/semantics.md) implemented directly for this policy:
 
 1. rules in priority order, then source order; the `final` rule `deceased`
-   (priority 200) cuts off everything after it;
+   (priority 200) cuts off everything after it; the rules of the policy's guard
+   (policies/guards/cn-conduct.policy) come before all of them and are never cut off;
 2. `suppress VERB TARGET` removes the matching actions of the other matched
    rules (the three suppressing rules produce no actions of their own);
 3. the same `verb target using` appears once, in the place of its first
@@ -87,6 +88,11 @@ _WHOLE = (
     ("days_since_visit", 0, 100000, 100000),
     ("days_since_acceleration", 0, 100000, 100000),
     ("calls_last_7d", 0, 1000, 0),
+    ("local_hour", 0, 23, 10),
+    ("unanswered_dials_today", 0, 1000, 0),
+    ("connected_calls_today", 0, 1000, 0),
+    ("failed_attempts_in_a_row", 0, 1000, 0),
+    ("days_since_conversation", 0, 100000, 100000),
 )
 # Exact numbers (money, decimal): name, min, max, default, currency.
 _EXACT = (
@@ -116,6 +122,11 @@ _BOOLS = (
     ("branch_notified", False),
     ("referred_legal", False),
     ("blacklisted", False),
+    ("night_contact_consent", False),
+    ("written_dispute", False),
+    ("cease_request", False),
+    ("has_attorney", False),
+    ("time_barred", False),
 )
 # Enums: name, values, default.
 _ENUMS = (
@@ -249,7 +260,10 @@ SCHEMA_ORDER = (
     "borrower_deceased", "borrower_missing", "in_litigation", "in_enforcement", "only_home",
     "home_area_m2", "home_bare_shell", "days_since_letter", "days_since_written_demand",
     "days_since_visit", "days_since_acceleration", "calls_last_7d", "guarantor_notified",
-    "branch_notified", "referred_legal", "blacklisted",
+    "branch_notified", "referred_legal", "blacklisted", "local_hour", "night_contact_consent",
+    "unanswered_dials_today", "connected_calls_today", "failed_attempts_in_a_row",
+    "days_since_conversation", "written_dispute", "cease_request", "has_attorney",
+    "time_barred",
 )
 
 
@@ -258,9 +272,9 @@ SCHEMA_ORDER = (
 # rule's priority (high first), the verb's stage, then the position of the action's
 # text in the policy file (`position` counts action texts from the top of the file).
 
-_STAGE = {"call": 1, "sms": 1, "monitor": 1, "visit": 2, "negotiate": 2, "restructure": 2,
-          "notify": 3, "blacklist": 4, "preserve": 5, "refer": 5, "seek": 5, "enforce": 6,
-          "freeze": 6}
+_STAGE = {"call": 1, "sms": 1, "locate": 1, "monitor": 1, "visit": 2, "negotiate": 2,
+          "restructure": 2, "notify": 3, "blacklist": 4, "preserve": 5, "refer": 5, "seek": 5,
+          "enforce": 6, "freeze": 6}
 
 Produced = tuple[int, tuple[str, str, str | None], str]
 _PRODUCED: list[Produced] = []          # every constant below, for the suppression sets
@@ -301,7 +315,7 @@ MATURED_NOTICE = _p(0, 22, "matured_notice", "notify borrower using matured_dema
 LIMITATION = _p(0, 23, "limitation", "notify borrower using overdue_demand")
 FIRST_PAYMENT_DEFAULT = _p(0, 24, "first_payment_default",
                            "notify branch using branch_verification")
-LOCATE_CONTACTS = _p(0, 25, "locate_contacts", "call contact using locate_borrower")
+LOCATE_CONTACTS = _p(0, 25, "locate_contacts", "locate contact using contact_details")
 OVERDUE_SMS = _p(0, 26, "overdue_sms", "sms borrower using overdue_reminder")
 PRESS_UNWILLING = _p(0, 27, "press_unwilling", "negotiate borrower using legal_costs")
 WILLING_UNABLE = _p(0, 28, "willing_unable", "negotiate borrower using repayment_plan")
@@ -333,6 +347,18 @@ NO_CALL = _keys("call", "borrower")                                    # contact
 BORROWER_GONE = NO_CALL | _keys("sms", "borrower") | _keys("visit", "borrower") \
     | _keys("negotiate", "borrower")                                   # borrower_gone
 
+# guards/cn-conduct.policy, at its params (quiet 22:00-08:00, 6 unanswered dials and 3
+# connected calls a day, lost after 3 failed attempts in a row). Its rule on `call
+# contact` matches nothing retail produces.
+QUIET_FROM, QUIET_UNTIL = 22, 8
+UNANSWERED_DIAL_CAP, CONNECTED_CALL_CAP, FAILED_ATTEMPTS_LOST = 6, 3, 3
+GUARD_QUIET = frozenset(key for _, key, _ in _PRODUCED if key[0] in {
+    "call", "sms", "locate", "visit", "negotiate", "restructure"})
+GUARD_LOCATE = _keys("locate", "contact")
+GUARD_DECEASED = NO_CALL | _keys("sms", "borrower") | _keys("visit", "borrower") \
+    | _keys("negotiate", "borrower") | _keys("restructure", "borrower") \
+    | _keys("notify", "borrower") | _keys("negotiate", "family") | GUARD_LOCATE
+
 
 def _resolve(produced: list[Produced], suppressed: frozenset[tuple[str, str, str | None]]
              ) -> list[tuple[str, str, str | None, tuple[str, ...]]]:
@@ -362,16 +388,32 @@ def decide(facts: Mapping[str, Any]) -> list[tuple[str, str, str | None, tuple[s
     `[(verb, target, using, (rule, ...)), ...]`. BadFacts when the facts are wrong."""
     (overdue, due_in, periods_overdue, longest_overdue, days_since_letter,
      days_since_written_demand, days_since_visit, days_since_acceleration, calls_last_7d,
+     local_hour, unanswered_dials_today, connected_calls_today, failed_attempts_in_a_row,
+     _days_since_conversation,
      overdue_amount, _principal, account_balance, home_area_m2,
      has_guarantor, never_paid, matured, interest_overdue, interest_only, next_due_final,
      debit_failed, business_viable, over_indebted, borrower_deceased, borrower_missing,
      in_litigation, in_enforcement, only_home, home_bare_shell, guarantor_notified,
-     branch_notified, referred_legal, blacklisted,
+     branch_notified, referred_legal, blacklisted, night_contact_consent,
+     _written_dispute, _cease_request, _has_attorney, _time_barred,
      loan_type, contact_status, ability, willingness, cause) = _coerce(facts)
 
     in_arrears = overdue >= 1
     produced: list[Produced] = []
     add = produced.append
+
+    # The guard's suppressions come first and apply to everything below.
+    guarded = NO_SUPPRESSION
+    if (local_hour >= QUIET_FROM or local_hour < QUIET_UNTIL) and not night_contact_consent:
+        guarded = GUARD_QUIET
+    if (unanswered_dials_today >= UNANSWERED_DIAL_CAP
+            or connected_calls_today >= CONNECTED_CALL_CAP):
+        guarded = guarded | NO_CALL
+    if not (contact_status in {"changed", "lost"} or borrower_missing
+            or failed_attempts_in_a_row >= FAILED_ATTEMPTS_LOST):
+        guarded = guarded | GUARD_LOCATE
+    if borrower_deceased:
+        guarded = guarded | GUARD_DECEASED
 
     # Priority 200. `deceased` is final: nothing after it is tried.
     if borrower_deceased:
@@ -379,7 +421,7 @@ def decide(facts: Mapping[str, Any]) -> list[tuple[str, str, str | None, tuple[s
             add(DECEASED_GUARANTOR)
         add(DECEASED_HEIR)
         add(DECEASED_PRESERVE)
-        return _resolve(produced, NO_SUPPRESSION)
+        return _resolve(produced, guarded)
 
     # Priority 100: who must not be called or visited.
     number_wrong = contact_status in {"changed", "lost"}
@@ -503,4 +545,4 @@ def decide(facts: Mapping[str, Any]) -> list[tuple[str, str, str | None, tuple[s
 
     if not produced:
         return []
-    return _resolve(produced, suppressed)
+    return _resolve(produced, suppressed | guarded if guarded else suppressed)

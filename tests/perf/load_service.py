@@ -79,6 +79,7 @@ def running_server(workers: int) -> Iterator[tuple[str, int]]:
     with tempfile.TemporaryDirectory(prefix="policylang-load-") as folder:
         for name in POLICY_FILES:
             shutil.copy(ROOT / "policies" / name, Path(folder) / name)
+        shutil.copytree(ROOT / "policies" / "guards", Path(folder) / "guards")  # its guards line
         port = _free_port()
         command = [sys.executable, "-m", "policylang.cli", "serve", folder,
                    "--port", str(port), "--workers", str(workers)]

@@ -13,7 +13,11 @@ min/max. The mix follows a retail book on a given day:
 - every loan type, contact status, cause, ability and willingness occurs;
   death, disappearance, over-indebtedness, litigation and enforcement are rare;
 - history facts (days since letter/visit/demand, calls in the last 7 days,
-  ever-flags) are consistent with how long the loan has been overdue.
+  ever-flags) are consistent with how long the loan has been overdue;
+- conduct facts (docs/guards.md): decisions fall in office hours with a thin
+  tail before 08:00 and after 21:00; today's dials and failed attempts grow
+  when the borrower does not answer; disputes, cease requests and attorneys
+  are rare, and only a debt past the three-year limitation is time-barred.
 
 Only `random.Random(seed)` is used, so the same `(n, seed)` gives the same loans
 on every machine and Python version.
@@ -139,6 +143,7 @@ def _loan(rng: random.Random) -> dict[str, Any]:
                        else _money(rng, 0, 30_000) if balance < 0.9
                        else _money(rng, 30_000, 400_000))
 
+    conduct = _conduct(rng, overdue, contact_status)
     return {
         "overdue": overdue,
         "due_in": due_in,
@@ -177,6 +182,31 @@ def _loan(rng: random.Random) -> dict[str, Any]:
         "branch_notified": never_paid and rng.random() < 0.5,
         "referred_legal": overdue > 90 and rng.random() < 0.3,
         "blacklisted": longest_overdue >= 90 and rng.random() < 0.3,
+        **conduct,
+    }
+
+
+def _conduct(rng: random.Random, overdue: int, contact_status: str) -> dict[str, Any]:
+    """The facts the guards read: the hour, today's calls, the borrower's requests."""
+    hour = rng.randint(9, 20) if rng.random() < 0.94 else rng.choice((6, 7, 8, 21, 22, 23))
+    silent = contact_status == "unreachable"
+    calling = overdue > 0 or rng.random() < 0.05
+    unanswered = rng.choice((0, 1, 2, 3, 5, 6, 7) if silent else (0, 0, 0, 0, 1)) \
+        if calling else 0
+    connected = 0 if silent or not calling else rng.choice((0,) * 8 + (1, 1, 2, 3))
+    failed = rng.choice((1, 2, 3, 3, 5, 8)) if silent else rng.choice((0, 0, 0, 1, 2))
+    talked = calling and not silent and rng.random() < 0.6
+    return {
+        "local_hour": hour,
+        "night_contact_consent": rng.random() < 0.01,
+        "unanswered_dials_today": unanswered,
+        "connected_calls_today": connected,
+        "failed_attempts_in_a_row": failed,
+        "days_since_conversation": rng.randint(0, min(overdue, 30)) if talked else NEVER,
+        "written_dispute": overdue > 0 and rng.random() < 0.005,
+        "cease_request": overdue > 30 and rng.random() < 0.003,
+        "has_attorney": overdue > 60 and rng.random() < 0.01,
+        "time_barred": overdue > 1095 and rng.random() < 0.5,
     }
 
 

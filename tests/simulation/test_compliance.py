@@ -133,7 +133,7 @@ def test_unknown_verb_duplicate_names_and_bad_yaml() -> None:
     assert problems("checks:\n- {kind: never, action: phone borrower, "
                     "while: overdue >= 1 day}\n") == [
         'c.yaml:2:25: check 1 ("never"): field "action": "phone" is not an action of the '
-        "schema (choose one of call, sms, monitor, visit, negotiate, restructure, notify, "
+        "schema (choose one of call, locate, sms, monitor, visit, negotiate, restructure, notify, "
         "blacklist, preserve, refer, seek, enforce, freeze)"]
     twice = ("checks:\n- {name: a, kind: never, action: sms, while: overdue >= 1 day}\n"
              "- {name: a, kind: never, action: sms, while: overdue >= 2 days}\n")

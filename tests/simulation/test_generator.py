@@ -76,6 +76,8 @@ def check_value(fact: str, text: str) -> None:
         assert MONEY.fullmatch(text), (fact, text)
     elif kind == "decimal":
         assert Decimal(text) >= spec.get("min", 0), (fact, text)
+    elif kind in {"int", "days"}:                   # the conduct facts, at their defaults
+        assert spec["min"] <= int(text) <= spec["max"], (fact, text)
     else:
         raise AssertionError(f"generator writes {fact} of type {kind}")
     if kind in {"money", "decimal"} and "max" in spec:
@@ -165,7 +167,11 @@ def test_loans_columns_are_the_static_facts() -> None:
         "interest_overdue", "interest_only", "debit_failed", "account_balance", "ability",
         "willingness", "cause", "business_viable", "over_indebted", "borrower_deceased",
         "borrower_missing", "in_litigation", "in_enforcement", "only_home", "home_area_m2",
-        "home_bare_shell")
+        "home_bare_shell",
+        # the conduct facts of the guards: not modelled, written at their defaults
+        "local_hour", "night_contact_consent", "unanswered_dials_today",
+        "connected_calls_today", "failed_attempts_in_a_row", "days_since_conversation",
+        "written_dispute", "cease_request", "has_attorney", "time_barred")
 
 
 def test_a_500_loan_portfolio_is_valid(big: tuple[GeneratedPortfolio, Path]) -> None:
