@@ -54,7 +54,7 @@ class ServiceError(Exception):
         return {"code": self.code, "message": str(self), "field": self.field, **self.extra}
 
 
-def create_app(store: PolicyStore, *, token: str | None = None, max_body: int = 1_000_000,
+def create_app(store: PolicyStore, *, token: str | None = None, max_body: int = 4_000_000,
                decision_log: DecisionLog | None = None,
                on_reload: Callable[[], None] | None = None) -> FastAPI:
     """The service over `store`. With `token`, every endpoint but /healthz and /readyz
