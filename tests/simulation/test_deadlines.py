@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from engine.api import load_policy, load_policy_text
+from engine.api import load_policy_text
 from engine.facts import convert
 from engine.simulation.deadlines import DEADLINE_FACTS
 from engine.simulation.generator import Behaviour, generate_portfolio, write_portfolio
@@ -273,8 +273,8 @@ def test_the_retail_policy_keeps_the_bundled_example_clear_of_lapses(tmp_path: P
 
 
 def test_guard_suppressions_are_counted_by_reason() -> None:
-    from engine.simulation.deadline_figures import DeadlineTally  # noqa: PLC0415
-    from engine.simulation.replay import LoanDay  # noqa: PLC0415
+    from engine.simulation.deadline_figures import DeadlineTally
+    from engine.simulation.replay import LoanDay
     text = ('policy p version "1"\nschema "collection.schema.yaml"\n'
             "rule a: overdue >= 1 day -> call borrower\n"
             "rule b priority 5: overdue >= 3 days -> suppress call borrower\n")

@@ -165,7 +165,8 @@ def test_loans_columns_are_the_static_facts() -> None:
     assert loan_columns(SCHEMA) == (
         "currency", "principal", "loan_type", "has_guarantor", "contact_status",
         "interest_overdue", "interest_only", "debit_failed", "account_balance",
-        "limitation_years", "guarantee_months", "ability", "willingness", "cause", "business_viable", "over_indebted", "borrower_deceased",
+        "limitation_years", "guarantee_months", "ability", "willingness", "cause",
+        "business_viable", "over_indebted", "borrower_deceased",
         "borrower_missing", "in_litigation", "in_enforcement", "only_home", "home_area_m2",
         "home_bare_shell")
 
