@@ -57,11 +57,12 @@ class CatalogueChecks(NodeChecks):
         stage = self.stage(owner, key, fields)
         requires = self.requires(owner, fields, targets)
         cost = self.cost(owner, fields)
+        signed = self.signed_demand(owner, fields, targets, templates) if lists_ok else {}
         channel, label, doc = (self.text_field(fields, k, owner, "E410")
                                for k in ("channel", "label", "doc"))
         action = ActionDef(verb=verb, targets=targets, stage=stage or 0, templates=templates,
                            channel=channel, requires=requires, cost=cost, label=label,
-                           doc=doc, span=self.span(key))
+                           doc=doc, signed_demand=signed, span=self.span(key))
         if lists_ok:   # patterns are checked against it even when other keys are wrong
             self.catalogue[verb] = action
         return action if len(self.diagnostics) == before and stage is not None else None
@@ -104,6 +105,39 @@ class CatalogueChecks(NodeChecks):
             fact = self.bool_fact(owner, value)
             if fact is not None:
                 found[target] = fact
+        return found
+
+    def signed_demand(self, owner: str, fields: Fields, targets: tuple[str, ...],
+                      templates: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        """`signed_demand: {borrower: [overdue_notice], guarantor: [guarantor_demand]}`:
+        per target, the templates whose notice is a signed, dated written demand (the
+        simulation's deadline facts count them; docs/deadlines.md)."""
+        if "signed_demand" not in fields:
+            return {}
+        node = fields["signed_demand"][1]
+        hint = "write signed_demand: {borrower: [overdue_notice]}"
+        if not isinstance(node, MappingNode) or not node.value:
+            self.error("E410", node, f"signed_demand of {owner} must map targets to lists of "
+                       f"its templates, found {describe(node)}", hint)
+            return {}
+        found: dict[str, tuple[str, ...]] = {}
+        for target, (key, value) in self.pairs(
+                node, f'signed_demand "{{}}" of {owner}', "E410").items():
+            if target not in targets:
+                self.error("E410", key, f'signed_demand of {owner} names "{target}", which is '
+                           "not one of its targets " + ", ".join(targets),
+                           suggest(target, targets))
+                continue
+            names = self.names(value, f'the signed_demand templates of {owner} for "{target}"',
+                               "E410", required=True)
+            unknown = [name for name in names if name not in templates]
+            for name in unknown:
+                item = next(i for i in value.value if text_of(i) == name)
+                self.error("E410", item, f'signed_demand of {owner} names template "{name}", '
+                           "which is not one of its templates",
+                           suggest(name, templates) or "add it to templates first")
+            if names and not unknown:
+                found[target] = names
         return found
 
     def bool_fact(self, owner: str, node: Node) -> str | None:

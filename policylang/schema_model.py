@@ -93,6 +93,8 @@ class ActionDef:
     cost: Decimal | None = None
     label: str | None = None
     doc: str | None = None
+    # target -> templates whose notice counts as a signed, dated written demand (deadlines)
+    signed_demand: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
     span: Span = attrs.field(default=NO_SPAN, eq=False)
 
 

@@ -25,7 +25,8 @@ from policylang.suggest import closest
 
 TOP_KEYS = ("facts", "actions", "exclusive")
 FACT_KEYS = ("type", "min", "max", "default", "currency", "values", "label", "doc", "history")
-ACTION_KEYS = ("targets", "stage", "templates", "channel", "requires", "cost", "label", "doc")
+ACTION_KEYS = ("targets", "stage", "templates", "channel", "requires", "cost", "label", "doc",
+               "signed_demand")
 HISTORY_KINDS = {"days_since": FactType.DAYS, "count": FactType.INT, "ever": FactType.BOOL}
 TYPE_NAMES = tuple(t.value for t in FactType)
 WHOLE = frozenset({FactType.INT, FactType.DAYS})

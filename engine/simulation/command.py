@@ -9,6 +9,7 @@ concerned aside and says how many.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Mapping
 from datetime import date
@@ -48,9 +49,21 @@ def add_parser(sub: Any) -> None:
     simulate.add_argument("--compliance", metavar="FILE",
                           help="compliance checks (YAML) the report judges the replay "
                                "against; see docs/simulation.md")
+    simulate.add_argument("--deadline-margin", dest="deadline_margin", metavar="DAYS",
+                          type=_days, default=90,
+                          help="the report lists deadlines ending within this many days "
+                               "(default 90days)")
     simulate.add_argument("--engine", choices=ENGINES, default="columnar",
                           help="columnar (default), row, or spark (needs policylang[spark])")
     simulate.set_defaults(run=run_simulate)
+
+
+def _days(text: str) -> int:
+    """`90days`, `90 days`, `1 day` or `90`: a whole number of days, 0 or more."""
+    match = re.fullmatch(r"\s*(\d+)\s*(days?)?\s*", text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days such as 90days")
+    return int(match.group(1))
 
 
 def _iso_date(text: str) -> date:
@@ -176,7 +189,9 @@ class _Run:
         end = window.resolved_end(portfolio)
         figures = Figures(self.policy, engine=args.engine, window_start=args.start, end=end,
                           params=self.params, skipped=self.read.skipped_loans,
-                          compliance=self.compliance, against_policy=self.against)
+                          compliance=self.compliance, against_policy=self.against,
+                          loans={loan.loan_id: loan for loan in portfolio},
+                          deadline_margin=args.deadline_margin)
         out = Path(args.out) if args.out else None
         actions = differences = None
         if out is not None:

@@ -49,6 +49,7 @@ from engine.api import CompiledPolicy, cut_after_final
 from engine.columnar import ColumnarPolicy, columnar
 from engine.compile import DECIMAL
 from engine.decision import Decision
+from engine.simulation.deadlines import DeadlineArrays
 from engine.simulation.history import LoanHistory, Portfolio
 from engine.simulation.history_arrays import EXACT, FeedTable, GivenColumns, HistoryArrays
 from engine.simulation.ledger_arrays import LedgerArrays, TooBig, money_scale, places
@@ -122,7 +123,8 @@ def loan_days(part: CompactDays) -> list[LoanDay]:
     dates = _objects([date.fromordinal(d) for d in range(first, int(part.day.max()) + 1)])
     columns = (np.array(part.loan_ids, dtype=object)[part.loan].tolist(),
                dates[part.day - first].tolist(), part.overdue.tolist(),
-               _objects([d.actions for d in part.decisions])[part.decision].tolist())
+               _objects([d.actions for d in part.decisions])[part.decision].tolist(),
+               _objects([d.suppressed for d in part.decisions])[part.decision].tolist())
     if _SLOTS is None:
         return list(map(LoanDay, *columns))
     days = [_NEW(LoanDay) for _ in range(len(part))]
@@ -138,11 +140,11 @@ def _objects(values: list[Any]) -> np.ndarray:
 
 
 def _slot_setters() -> tuple[Callable[[Any, Any], None], ...] | None:
-    """The slot setters of LoanDay's four fields, in constructor order, or None when it
+    """The slot setters of LoanDay's five fields, in constructor order, or None when it
     is not the plain frozen slots class this relies on. Building millions of LoanDays
     through attrs' frozen __init__ costs twice as much as setting the slots column by
     column; the result is the same object (tests compare with ==)."""
-    names = ("loan_id", "day", "overdue", "actions")
+    names = ("loan_id", "day", "overdue", "actions", "suppressed")
     if tuple(f.name for f in attrs.fields(LoanDay)) != names:
         return None
     setters = [LoanDay.__dict__.get(name) for name in names]
@@ -205,7 +207,7 @@ class _Run:
         if any(f.spec.kind == "days_since" and f.default is None for f in plan.history):
             raise NotVectorisable("a days_since history fact has no default")
         start = window.start.toordinal() if window.start is not None else None
-        derived = {*plan.ledger_names, *(f.name for f in plan.history)}
+        derived = {*plan.ledger_names, *plan.deadline_names, *(f.name for f in plan.history)}
         given = tuple(f for f in policy.validator.order if f.name not in derived)
         return cls(policy, plan, _DayDecider(columnar(policy), params, plan),
                    start, end.toordinal(), money_scale(loans), given)
@@ -221,6 +223,8 @@ class _Run:
         except TooBig as why:
             raise NotVectorisable(str(why)) from None
         history = HistoryArrays(self.plan.history, len(loans))
+        deadlines = (DeadlineArrays(self.plan.deadlines, loans)
+                     if self.plan.deadlines is not None else None)
         days = _ChunkDays(len(loans), self.report_from(loans), self.end)
         origination, stop = ledger.origination, ledger.stop
         last = min(self.end, int(stop.max()) - 1)
@@ -233,9 +237,13 @@ class _Run:
             sel = None if rows.size == len(loans) else rows
             columns = self.ledger_vectors(ledger, day, sel)
             overdue = columns.pop(" overdue")
+            if deadlines is not None:
+                columns.update(self.deadline_vectors(deadlines, day, sel))
             columns.update(_history_vectors(self.policy, history.columns(day, sel)))
             which = self.evaluator.decide(len(rows), columns, given.view(sel))
             history.record(day, rows, which, self.evaluator.feeds)
+            if deadlines is not None:
+                deadlines.record(day, rows, which, self.evaluator.decisions)
             days.put(day, sel, which, overdue)
         loan, day_of, overdue, which = days.reported(origination, stop, self.end)
         return CompactDays(tuple(loan.loan_id for loan in loans), loan, day_of, overdue,
@@ -255,6 +263,15 @@ class _Run:
         out[" overdue"] = overdue.data if overdue is not None else np.zeros(
             len(values["overdue"]), dtype=np.int64)
         return out
+
+
+    def deadline_vectors(self, deadlines: DeadlineArrays, day: int, sel: np.ndarray | None
+                         ) -> dict[str, Any]:
+        """The deadline facts in vector form, clamped to their domains (history wins)."""
+        facts = self.policy.schema.facts
+        historic = {f.name for f in self.plan.history}
+        return {name: _ledger_vector(facts[name], values, 0)
+                for name, values in deadlines.columns(day, sel).items() if name not in historic}
 
 
 def _ledger_vector(fact: FactDef, values: np.ndarray, scale: int) -> Any:

@@ -24,6 +24,9 @@ from typing import Any
 from engine.api import CompiledPolicy
 from engine.decision import Action
 from engine.simulation.compliance import Compliance, Finding, describe_all
+from engine.simulation.deadline_figures import DEFAULT_MARGIN, DeadlineTally
+from engine.simulation.deadlines import DeadlinePlan
+from engine.simulation.history import LoanHistory
 from engine.simulation.replay import LoanDay, ReplayResult, action_keys
 from policylang.schema_model import ActionDef
 
@@ -115,7 +118,9 @@ class Figures:
     def __init__(self, policy: CompiledPolicy, *, engine: str, window_start: date | None,
                  end: date | None, params: Mapping[str, str], skipped: Sequence[str],
                  compliance: Compliance | None = None,
-                 against_policy: CompiledPolicy | None = None) -> None:
+                 against_policy: CompiledPolicy | None = None,
+                 loans: Mapping[str, LoanHistory] | None = None,
+                 deadline_margin: int = DEFAULT_MARGIN) -> None:
         self.policy, self.engine = policy, engine
         self.window_start, self.end = window_start, end
         self.params, self.skipped = dict(params), list(skipped)
@@ -136,6 +141,9 @@ class Figures:
         self.divergence: Counter[int] = Counter()
         self.divergence_month: Counter[str] = Counter()
         self.examples: list[dict[str, Any]] = []
+        # `loans` (by id) lets the deadline section replay each loan's periods.
+        self.deadlines = DeadlineTally(DeadlinePlan.of(policy.schema), loans, deadline_margin,
+                                       end)
 
     def add(self, chunk: ReplayResult, other: ReplayResult | None = None) -> None:
         """Take in one chunk of whole loans, in output order; `other` is the --against
@@ -170,6 +178,7 @@ class Figures:
         for kind in PER_LOAN:
             self.per_loan[kind][counts[kind]] += 1
         self._check(days)
+        self.deadlines.add_loan(days)
 
     def _check(self, days: Sequence[LoanDay]) -> None:
         if self.compliance is None:
@@ -235,6 +244,7 @@ class Figures:
             "by_day": _by_day(self.workload),
             "cost": self.mine.cost(),
             "compliance": self._compliance(),
+            "deadlines": self.deadlines.summary(),
         }
 
     def _compliance(self) -> dict[str, Any] | None:

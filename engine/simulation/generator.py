@@ -53,10 +53,16 @@ EXAMPLE_PARAMETERS: Mapping[str, Any] = {
 CURRENCY = "CNY"
 DEFAULT_MONTHS = 14
 
-# Facts a replay derives from the instalments and payments; never a loans.csv column.
+# Facts a replay derives from the instalments and payments (and, for the deadlines,
+# its own notices); never a loans.csv column.
 LEDGER_FACTS = frozenset({
     "overdue", "due_in", "periods_overdue", "overdue_amount", "outstanding", "never_paid",
-    "days_since_payment", "matured", "longest_overdue", "next_due_final"})
+    "days_since_payment", "matured", "longest_overdue", "next_due_final",
+    "days_to_limitation", "days_to_guarantee_end"})
+# Share of guaranteed loans whose contract sets a guarantee period of its own (1-3
+# months after maturity, so that some lapse within a short replay); the rest take the
+# schema's default (six months, 民法典 692).
+CONTRACT_GUARANTEE_SHARE = 0.3
 # loans.csv columns whose value events.csv may change later.
 EVENT_FACTS = frozenset({
     "contact_status", "debit_failed", "interest_overdue", "account_balance", "ability",
@@ -271,6 +277,8 @@ def _generate_loan(rng: random.Random, loan_id: str, origination: date,
     profile = draw_profile(rng, behaviour)
     known = _static_facts(rng, terms, behaviour)
     facts = {c: known.get(c) or _schema_default(setting.schema, c) for c in setting.columns}
+    if "guarantee_months" in facts and facts.get("has_guarantor") == "true":
+        facts["guarantee_months"] = _guarantee_months(loan_id, facts["guarantee_months"])
     cash = [c for c in plan_payments(rng, behaviour, terms.schedule, profile)
             if c[0] <= setting.end]
     hist = History(origination, terms.loan_type, terms.interest_only, terms.schedule,
@@ -289,6 +297,13 @@ def _generate_loan(rng: random.Random, loan_id: str, origination: date,
               for i, (due, amt) in enumerate(terms.schedule, 1)),
         tuple(Payment(loan_id, day, amt) for day, amt in sorted(cash)),
         tuple(sorted(events, key=lambda e: (e.date, e.fact))))
+
+
+def _guarantee_months(loan_id: str, default: str) -> str:
+    """The contract's guarantee period: drawn from the loan's own generator (seeded by its
+    id), so adding it changed no other value of the portfolio."""
+    rng = random.Random(f"guarantee {loan_id}")
+    return str(rng.randint(1, 3)) if rng.random() < CONTRACT_GUARANTEE_SHARE else default
 
 
 def _schema_default(schema: Mapping[str, Mapping[str, Any]], fact: str) -> str:

@@ -41,6 +41,9 @@ from engine.simulation.ledger import LEDGER_FACTS
 from policylang.schema_model import FactDef, FactType, Schema
 from policylang.suggest import closest
 
+# The deadline facts (deadlines.py) are derived like the ledger's; its module imports
+# this one, so the names are repeated here (tests/simulation/test_deadlines.py checks).
+DERIVED_FACTS = (*LEDGER_FACTS, "days_to_limitation", "days_to_guarantee_end")
 MAX_PROBLEMS = 100          # problems listed; the rest are counted ("and N more")
 STEMS = ("loans", "installments", "payments", "events")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -185,7 +188,7 @@ class _Reader:
         self.directory = directory
         self.schema = schema
         self.given = {n: f for n, f in schema.facts.items()
-                      if n not in LEDGER_FACTS and f.history is None}
+                      if n not in DERIVED_FACTS and f.history is None}
         self.derived_money = [f for n, f in schema.facts.items()
                               if n in LEDGER_FACTS and f.type is FactType.MONEY]
         self.problems: list[RowProblem] = []
@@ -412,7 +415,7 @@ class _Reader:
             return fact
         if not name:
             row.bad("fact is empty")
-        elif fact is not None or name in LEDGER_FACTS:
+        elif fact is not None or name in DERIVED_FACTS:
             row.bad(f"fact {name} cannot be given by events: it is {_derived_words(fact)}")
         else:
             near = closest(name, self.schema.facts)
@@ -620,4 +623,6 @@ def _derived_words(fact: FactDef | None) -> str:
     """Why a fact is never read from the files: the replay derives it."""
     if fact is not None and fact.history is not None:
         return f"a history fact, derived from the simulation's own actions ({fact.history.kind})"
+    if fact is not None and fact.name not in LEDGER_FACTS:
+        return "a deadline fact, derived from the loan's dates and the simulation's notices"
     return "a ledger fact, derived from the instalments and payments"

@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from engine.simulation.deadlines import DeadlinePlan
 from engine.simulation.history import LoanHistory
 from engine.simulation.history_facts import (
     FAR_AWAY,
@@ -36,6 +37,7 @@ class FactPlan:
     history: tuple[HistoryFact, ...]
     due_in_default: int
     days_since_payment_default: int
+    deadlines: DeadlinePlan | None = None           # days_to_limitation, ... (deadlines.py)
     # Which history facts each action feeds, filled as actions are seen (shared).
     fed_by: dict[tuple[str, str, str | None], tuple[int, ...]] = attrs.field(
         factory=dict, eq=False)
@@ -44,11 +46,17 @@ class FactPlan:
     def of(cls, schema: Schema) -> FactPlan:
         facts = schema.facts
         declared = tuple(name for name in LEDGER_FACTS if name in facts)
-        bounded = tuple((name, facts[name].minimum, facts[name].maximum) for name in declared
+        deadlines = DeadlinePlan.of(schema)
+        numeric = declared + (deadlines.names if deadlines is not None else ())
+        bounded = tuple((name, facts[name].minimum, facts[name].maximum) for name in numeric
                         if facts[name].type is not FactType.BOOL)
         return cls(declared, bounded, history_facts(schema),
                    _quiet_default(facts.get("due_in")),
-                   _quiet_default(facts.get("days_since_payment")))
+                   _quiet_default(facts.get("days_since_payment")), deadlines)
+
+    @property
+    def deadline_names(self) -> tuple[str, ...]:
+        return self.deadlines.names if self.deadlines is not None else ()
 
     def slots(self, names: tuple[str, ...]) -> ValueSlots:
         """Where each fact goes in a value list holding the facts `names` (every fact
@@ -56,18 +64,23 @@ class FactPlan:
         index = {name: slot for slot, name in enumerate(names)}
         # The ledger facts not declared, or declared as history facts (history comes
         # last, so wins), are written to the list's last slot, a scratch one.
-        ledger_names = set(self.ledger_names) - {fact.name for fact in self.history}
+        historic = {fact.name for fact in self.history}
+        ledger_names = set(self.ledger_names) - historic
         ledger = tuple(index[name] if name in ledger_names else -1 for name in LEDGER_FACTS)
+        deadline = tuple(index[name] if name not in historic else -1
+                         for name in self.deadline_names)
         bounded = tuple((index[name], low, high) for name, low, high in self.ledger
-                        if name in ledger_names)
+                        if name in ledger_names or (name in self.deadline_names
+                                                    and name not in historic))
         history = HistorySlots.of(self.history, tuple(index[f.name] for f in self.history))
-        derived = {index[name]: name for name in self.ledger_names}
+        derived = {index[name]: name for name in (*self.ledger_names, *self.deadline_names)}
         derived.update((index[fact.name], fact.name) for fact in self.history)
         return ValueSlots(
             names=names, index=index, ledger=ledger,
             both=tuple(b for b in bounded if b[1] is not None and b[2] is not None),
             either=tuple(b for b in bounded if b[1] is None or b[2] is None),
-            history=history, derived=tuple(derived.items()), overdue=index.get("overdue"))
+            history=history, derived=tuple(derived.items()), overdue=index.get("overdue"),
+            deadline=deadline)
 
 
 @attrs.frozen(slots=True)
@@ -83,6 +96,7 @@ class ValueSlots:
     history: HistorySlots
     derived: tuple[tuple[int, str], ...]            # slots the ledger and history write
     overdue: int | None
+    deadline: tuple[int, ...] = ()                  # per FactPlan.deadline_names
 
 
 def _quiet_default(fact: FactDef | None) -> int:
@@ -101,8 +115,8 @@ _MISSING = object()         # a fact neither the loans file nor an event has giv
 class LoanCursor:
     """One loan walked forward from its origination, one day at a time."""
 
-    __slots__ = ("_days", "_end", "_event_at", "_facts", "_history", "_ledger", "_plan",
-                 "loan")
+    __slots__ = ("_days", "_deadlines", "_end", "_event_at", "_facts", "_history", "_ledger",
+                 "_plan", "loan")
 
     def __init__(self, loan: LoanHistory, plan: FactPlan, end: date) -> None:
         self.loan = loan
@@ -114,6 +128,7 @@ class LoanCursor:
         self._facts: dict[str, Any] = dict(loan.static)
         self._event_at = 0
         self._history = LoanHistoryState(plan.history, plan.fed_by)
+        self._deadlines = plan.deadlines.loan(loan) if plan.deadlines is not None else None
 
     def __iter__(self) -> Iterator[tuple[date, dict[str, Any]]]:
         return self
@@ -130,8 +145,10 @@ class LoanCursor:
         facts = dict(self._facts)
         for name in self._plan.ledger_names:
             facts[name] = ledger[name]
+        if self._deadlines is not None:
+            facts.update(self._deadlines.values(day.toordinal()))
         for name, low, high in self._plan.ledger:
-            value = ledger[name]
+            value = facts[name]
             if (high is not None and value > high) or (low is not None and value < low):
                 facts[name] = _clamped(value, low, high)
         facts.update(self._history.facts(day.toordinal()))
@@ -139,18 +156,26 @@ class LoanCursor:
 
     def record(self, day: date, actions: Iterable[tuple[str, str, str | None]]) -> None:
         """The actions the policy took on `day`, for tomorrow's history facts."""
-        self._history.record(day.toordinal(), actions)
+        self.record_fed(day, self.fed(actions))
 
     def get(self, name: str, default: Any) -> Any:
         """A fact from the loans file or an event seen so far (not ledger or history)."""
         return self._facts.get(name, default)
 
     def fed(self, actions: Iterable[tuple[str, str, str | None]]) -> tuple[int, ...]:
-        """What `actions` feed, for `record_fed` (the same for every day and loan)."""
-        return self._history.fed(actions)
+        """What `actions` feed, for `record_fed` (the same for every day and loan): the
+        history facts' indices, then -kind for a qualifying demand (deadlines.py)."""
+        actions = list(actions)
+        fed = self._history.fed(actions)
+        kind = self._plan.deadlines.kind(actions) if self._plan.deadlines is not None else 0
+        return (*fed, -kind) if kind else fed
 
     def record_fed(self, day: date, indices: tuple[int, ...]) -> None:
         """`record` given what `fed` returned for the day's actions."""
+        if indices and indices[-1] < 0:
+            if self._deadlines is not None:
+                self._deadlines.record(day.toordinal(), -indices[-1])
+            indices = indices[:-1]
         self._history.record_fed(day.toordinal(), indices)
 
     def values(self, where: ValueSlots, tail: tuple[Any, ...]
@@ -172,7 +197,12 @@ class LoanCursor:
         following = events[at].date if at < len(events) else None
         both, either = where.both, where.either
         history, slots = self._history, where.history
+        deadlines, deadline_slots = self._deadlines, where.deadline
         for day in self._ledger.fill(self.loan.origination_date, self._end, env, where.ledger):
+            if deadlines is not None:
+                for slot, value in zip(deadline_slots,
+                                       deadlines.values(day.toordinal()).values(), strict=True):
+                    env[slot] = value
             if following is not None and following <= day:
                 while at < len(events) and events[at].date <= day:
                     event = events[at]

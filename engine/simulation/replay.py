@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from engine.api import CompiledPolicy
-from engine.decision import Action, Decision
+from engine.decision import Action, Decision, SuppressedAction
 from engine.simulation.history import LoanHistory, Portfolio
 from engine.simulation.loanday import FactPlan, LoanCursor, ValueSlots, last_date
 
@@ -45,6 +45,9 @@ class LoanDay:
     day: date
     overdue: int
     actions: tuple[Action, ...]
+    # What `suppress` removed that day (the report counts the guards'); not compared:
+    # the Spark engine does not carry it.
+    suppressed: tuple[SuppressedAction, ...] = attrs.field(default=(), eq=False)
 
 
 @attrs.frozen
@@ -115,9 +118,11 @@ def replay_loan(policy: CompiledPolicy, loan: LoanHistory, plan: FactPlan, windo
         if after or day >= start:                       # type: ignore[operator]
             after = True
             if facts is None and overdue is not None:
-                days.append(LoanDay(loan_id, day, env[overdue], decision.actions))
+                days.append(LoanDay(loan_id, day, env[overdue], decision.actions,
+                                    decision.suppressed))
             else:
-                days.append(LoanDay(loan_id, day, _overdue(facts, cursor), decision.actions))
+                days.append(LoanDay(loan_id, day, _overdue(facts, cursor), decision.actions,
+                                    decision.suppressed))
     return days
 
 

@@ -59,6 +59,7 @@ def render_report(figures: Figures) -> str:
         ("workload", "Workload per calendar day", _workload(summary)),
         ("cost", "Cost", _cost(summary)),
         ("compliance", "Compliance", _compliance(summary)),
+        ("deadlines", "Deadlines and guard suppressions", _deadlines(summary)),
         ("rules", "Rules", _table(("rule", "actions"), summary["by_rule"].items())),
     ]
     if "against" in summary:
@@ -237,6 +238,34 @@ def _compliance(summary: Mapping[str, Any]) -> str:
     for check in checks:
         html.append(_check(check))
     return "".join(html)
+
+
+def _deadlines(summary: Mapping[str, Any]) -> str:
+    """Loans whose limitation or guarantee period lapsed or ends within the margin with
+    no qualifying notice (docs/deadlines.md), then the guards' suppressions by reason."""
+    found = summary["deadlines"]
+    if not found["derived"]:
+        text = ("<p>The schema declares no deadline fact (days_to_limitation, "
+                "days_to_guarantee_end): no period was followed.</p>")
+    else:
+        counts = [(period, found[period]["lapsed"], found[period]["within_margin"])
+                  for period in ("limitation", "guarantee")]
+        text = (f"<p>Periods that lapsed while a loan was unpaid, or that end within "
+                f"{found['margin_days']} days of the loan's last evaluated day, with no signed "
+                "written demand in time (docs/deadlines.md).</p>"
+                + _table(("period", "lapsed", f"within {found['margin_days']} days"), counts))
+        rows = [(f["loan_id"], f["period"], f["status"].replace("_", " "), f["maturity"],
+                 f["ends"], f["last_notice"] or "none", f["last_day"]) for f in found["loans"]]
+        if rows:
+            text += _table(("loan", "period", "status", "maturity", "period ends",
+                            "last qualifying notice", "last day evaluated"), rows)
+        if found["more_loans"]:
+            text += f"<p>and {found['more_loans']:,} more (see summary.json counts)</p>"
+    guards = found["guard_suppressions"]
+    text += ("<h3>Suppressed by guards</h3>"
+             + (_table(("guard rule", "actions suppressed"), guards.items()) if guards
+                else "<p>No action was suppressed by a guard.</p>"))
+    return text
 
 
 def _check(check: Mapping[str, Any]) -> str:

@@ -53,6 +53,7 @@ LONG_DELINQUENCY = 90
 LIMITATION_PERIOD = 1095
 LIMITATION_MARGIN = 90
 SMALL_HOME_M2 = Decimal("90.0")
+GUARANTEE_MARGIN = 366
 RENEW_DEMAND_AFTER = LIMITATION_PERIOD - LIMITATION_MARGIN
 
 
@@ -83,6 +84,10 @@ _WHOLE = (
     ("due_in", 0, 366, REQUIRED),
     ("periods_overdue", 0, 600, REQUIRED),
     ("longest_overdue", 0, 3650, 0),
+    ("days_to_limitation", -36500, 100000, 100000),
+    ("days_to_guarantee_end", -36500, 100000, 100000),
+    ("limitation_years", 1, 20, 3),
+    ("guarantee_months", 1, 600, 6),
     ("days_since_letter", 0, 100000, 100000),
     ("days_since_written_demand", 0, 100000, 100000),
     ("days_since_visit", 0, 100000, 100000),
@@ -256,6 +261,7 @@ SCHEMA_ORDER = (
     "overdue", "due_in", "periods_overdue", "overdue_amount", "principal", "loan_type",
     "has_guarantor", "contact_status", "never_paid", "matured", "interest_overdue",
     "interest_only", "next_due_final", "debit_failed", "account_balance", "longest_overdue",
+    "days_to_limitation", "days_to_guarantee_end", "limitation_years", "guarantee_months",
     "ability", "willingness", "cause", "business_viable", "over_indebted",
     "borrower_deceased", "borrower_missing", "in_litigation", "in_enforcement", "only_home",
     "home_area_m2", "home_bare_shell", "days_since_letter", "days_since_written_demand",
@@ -336,6 +342,8 @@ SWAP_HOME = _p(0, 42, "swap_home", "enforce collateral using swap_big_for_small"
 SMALL_HOME_NEGOTIATE = _p(0, 43, "small_home", "negotiate borrower using refinance_home")
 SMALL_HOME_FREEZE = _p(0, 44, "small_home", "freeze deposits")
 BLACKLIST = _p(0, 45, "blacklist_long_delinquency", "blacklist borrower")
+LIMITATION_DEMAND = _p(0, 46, "limitation_demand", "notify borrower using overdue_demand")
+GUARANTEE_DEMAND = _p(0, 47, "guarantee_demand", "notify guarantor using guarantor_demand")
 
 def _keys(verb: str, target: str) -> frozenset[tuple[str, str, str | None]]:
     """The keys of every action `suppress VERB TARGET` matches (any template)."""
@@ -386,7 +394,8 @@ def _resolve(produced: list[Produced], suppressed: frozenset[tuple[str, str, str
 def decide(facts: Mapping[str, Any]) -> list[tuple[str, str, str | None, tuple[str, ...]]]:
     """The ordered actions of policies/retail.policy for one loan:
     `[(verb, target, using, (rule, ...)), ...]`. BadFacts when the facts are wrong."""
-    (overdue, due_in, periods_overdue, longest_overdue, days_since_letter,
+    (overdue, due_in, periods_overdue, longest_overdue, days_to_limitation,
+     days_to_guarantee_end, _limitation_years, _guarantee_months, days_since_letter,
      days_since_written_demand, days_since_visit, days_since_acceleration, calls_last_7d,
      local_hour, unanswered_dials_today, connected_calls_today, failed_attempts_in_a_row,
      _days_since_conversation,
@@ -487,6 +496,10 @@ def decide(facts: Mapping[str, Any]) -> list[tuple[str, str, str | None, tuple[s
         if (overdue >= RENEW_DEMAND_AFTER and days_since_written_demand >= RENEW_DEMAND_AFTER
                 and not in_court):
             add(LIMITATION)
+        if 0 <= days_to_limitation <= LIMITATION_MARGIN and not in_court:
+            add(LIMITATION_DEMAND)
+        if has_guarantor and matured and 0 <= days_to_guarantee_end <= GUARANTEE_MARGIN:
+            add(GUARANTEE_DEMAND)
         if number_wrong or borrower_missing:
             add(LOCATE_CONTACTS)
         if contact_status == "unreachable":

@@ -144,7 +144,7 @@ def _loan(rng: random.Random) -> dict[str, Any]:
                        else _money(rng, 30_000, 400_000))
 
     conduct = _conduct(rng, overdue, contact_status)
-    return {
+    facts = {
         "overdue": overdue,
         "due_in": due_in,
         "periods_overdue": periods_overdue,
@@ -184,6 +184,8 @@ def _loan(rng: random.Random) -> dict[str, Any]:
         "blacklisted": longest_overdue >= 90 and rng.random() < 0.3,
         **conduct,
     }
+    facts.update(_deadlines(facts, terms))
+    return facts
 
 
 def _conduct(rng: random.Random, overdue: int, contact_status: str) -> dict[str, Any]:
@@ -208,6 +210,28 @@ def _conduct(rng: random.Random, overdue: int, contact_status: str) -> dict[str,
         "has_attorney": overdue > 60 and rng.random() < 0.01,
         "time_barred": overdue > 1095 and rng.random() < 0.5,
     }
+
+
+def _deadlines(facts: dict[str, Any], terms: int) -> dict[str, Any]:
+    """days_to_limitation and days_to_guarantee_end, consistent with the loan: three years
+    (1096 days) from maturity, restarted by the last written demand; six months (182 days)
+    after maturity for a guarantor, 100000 once demanded within it or without one. Drawn
+    from their own generator, seeded by the loan, so the other facts keep their values."""
+    rng = random.Random(f"deadlines {facts['principal']} {facts['overdue']} "
+                        f"{facts['account_balance']}")
+    if facts["matured"]:
+        since_maturity = rng.randint(0, facts["overdue"])
+        remaining = -since_maturity
+    else:
+        remaining = rng.randint(1, 30 * terms)          # days to the last due date
+    restarted = min(facts["days_since_written_demand"], max(0, -remaining))
+    to_limitation = max(-36500, 1096 + remaining + (max(0, -remaining) - restarted))
+    demanded = facts["guarantor_notified"] and rng.random() < 0.6
+    to_guarantee = (182 + remaining if facts["has_guarantor"] and not demanded
+                    else 100000)
+    return {"days_to_limitation": min(100000, to_limitation),
+            "days_to_guarantee_end": max(-36500, min(100000, to_guarantee)),
+            "limitation_years": 3, "guarantee_months": 6}
 
 
 def generate_loans(n: int, seed: int = DEFAULT_SEED) -> list[dict[str, Any]]:

@@ -171,6 +171,9 @@ def _condition(draw: st.DrawFn) -> str:
         "never_paid", "matured", "not matured", "has_guarantor", "guarantor_notified",
         "not guarantor_notified", "referred_legal", "not referred_legal", "blacklisted",
         f"contact_status == {draw(st.sampled_from(('reachable', 'unreachable', 'lost')))}",
+        f"days_to_limitation < {days(0, 1500)} days",
+        f"days_to_guarantee_end between 0 days and {days(0, 400)} days",
+        "days_to_guarantee_end < 0 days", "days_to_limitation < 0 days",
     ))) for _ in range(draw(st.integers(1, 3)))]
     if len(atoms) == 1:
         return atoms[0]
@@ -209,3 +212,19 @@ def history_policies(draw: st.DrawFn) -> str:
 def test_the_engines_agree_on_random_rules_over_history_facts(text: str) -> None:
     policy = load_policy_text(text, base_dir=POLICIES)
     replay_both(policy, shared_portfolio(), Window(end=START + timedelta(days=239)))
+
+
+@cache
+def long_portfolio() -> Portfolio:
+    """Twelve loans over four years, mostly defaulting: maturities pass, guarantee
+    periods (some set by contract) end, and limitation periods run out."""
+    mix = {Behaviour.DEFAULT: 4, Behaviour.FIRST_PAYMENT_DEFAULT: 2, Behaviour.LATE_CURE: 1}
+    return read_generated(12, 20261130, 1500, mix)
+
+
+@settings(max_examples=10, deadline=None)
+@given(text=history_policies())
+def test_the_engines_agree_on_deadline_facts_fed_by_their_own_demands(text: str) -> None:
+    # the demands the drawn rules send restart the limitation and meet the guarantee
+    policy = load_policy_text(text, base_dir=POLICIES)
+    replay_both(policy, long_portfolio())

@@ -76,7 +76,7 @@ def check_value(fact: str, text: str) -> None:
         assert MONEY.fullmatch(text), (fact, text)
     elif kind == "decimal":
         assert Decimal(text) >= spec.get("min", 0), (fact, text)
-    elif kind in {"int", "days"}:                   # the conduct facts, at their defaults
+    elif kind in {"int", "days"}:       # durations of the deadlines; the conduct facts
         assert spec["min"] <= int(text) <= spec["max"], (fact, text)
     else:
         raise AssertionError(f"generator writes {fact} of type {kind}")
@@ -164,8 +164,9 @@ def test_every_schema_fact_is_ledger_history_or_a_loans_column() -> None:
 def test_loans_columns_are_the_static_facts() -> None:
     assert loan_columns(SCHEMA) == (
         "currency", "principal", "loan_type", "has_guarantor", "contact_status",
-        "interest_overdue", "interest_only", "debit_failed", "account_balance", "ability",
-        "willingness", "cause", "business_viable", "over_indebted", "borrower_deceased",
+        "interest_overdue", "interest_only", "debit_failed", "account_balance",
+        "limitation_years", "guarantee_months", "ability", "willingness", "cause",
+        "business_viable", "over_indebted", "borrower_deceased",
         "borrower_missing", "in_litigation", "in_enforcement", "only_home", "home_area_m2",
         "home_bare_shell",
         # the conduct facts of the guards: not modelled, written at their defaults

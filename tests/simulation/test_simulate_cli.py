@@ -381,7 +381,8 @@ def test_report_html_shows_the_runs_figures_and_no_against_section_without_again
 NAMESPACES = re.compile(r'xmlns(:\w+)?="[^"]*"')
 SECTIONS = ("Overview", "Actions by type", "Actions by days overdue",
             "When each action first fires", "Letters, visits and legal referrals per loan",
-            "Highest stage reached", "Workload per calendar day", "Cost", "Compliance", "Rules")
+            "Highest stage reached", "Workload per calendar day", "Cost", "Compliance",
+            "Deadlines and guard suppressions", "Rules")
 AGAINST_SECTION = "Against the policy in force"
 
 
