@@ -106,6 +106,7 @@ def write_integer(number: int) -> str:
     top = len(digits) - 1
     words: list[str] = []
     zeros_pending = False
+    # position 12 occurs only for 10^12 itself: 壹万, then the 亿 below.
     for position, char in zip(range(top, -1, -1), digits, strict=True):
         digit = int(char)
         if digit:
