@@ -1,7 +1,8 @@
 """`policylang notice`: evaluate a policy on one loan, render the notices it calls for.
 
 Stage: the command line, after the decision. Input: a policy, a facts file, a loan
-file, optionally a template folder and an output folder. Output: the notices' text
+file, optionally a template folder (--templates; the bundled policies/notices/
+when left out) and an output folder. Output: the notices' text
 on standard output (txt unless --format says html), or one file per notice in
 --out, each written path said on standard output.
 Exit codes as for every command: 0 done (also when the decision calls for no
@@ -36,8 +37,8 @@ def add_parser(sub: Any) -> None:
     notice.add_argument("--format", choices=FORMATS, default=None,
                         help="txt (default on standard output) or html (default with --out)")
     notice.add_argument("--templates", metavar="DIR",
-                        help="the notice templates; default: notices/ beside the policy if "
-                             "there is one, else the bundled policies/notices/")
+                        help="the folder of notice templates (default: the bundled "
+                             "policies/notices/)")
     notice.set_defaults(run=run_notice)
 
 
@@ -81,7 +82,8 @@ def run_notice(args: argparse.Namespace) -> int:
             continue
         rendered.append((_file_name(template, target, wanted, fmt), text))
     if errors:
-        _err(f"{args.loan}: {errors} notice(s) cannot be rendered; nothing was written")
+        count = "1 notice" if errors == 1 else f"{errors} notices"
+        _err(f"{args.loan}: {count} cannot be rendered; nothing was written")
         return EXIT_INVALID
     if not wanted:
         _err(f"{args.policy}: the decision calls for no notice")
@@ -89,10 +91,7 @@ def run_notice(args: argparse.Namespace) -> int:
 
 
 def _template_folder(args: argparse.Namespace) -> Path:
-    if args.templates:
-        return Path(args.templates)
-    beside = Path(args.policy).parent / "notices"
-    return beside if beside.is_dir() else BUNDLED
+    return Path(args.templates) if args.templates else BUNDLED
 
 
 def _read_inputs(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, Any]] | int:
