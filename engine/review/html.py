@@ -24,7 +24,8 @@ table { border-collapse: collapse; margin: .5em 0; width: 100%; }
 td, th { padding: .25em .6em; border-bottom: 1px solid #e4e4e4; text-align: left;
          vertical-align: top; }
 th { background: #f4f4f4; }
-code { font-size: .92em; word-break: break-word; }
+code { font-size: .92em; overflow-wrap: anywhere; }
+td:first-child > code { white-space: nowrap; }
 .rule { border-left: 3px solid #4a78b0; padding: .2em .8em; margin: .8em 0; }
 .rule h4 { margin: .1em 0; font-size: 1em; } .rule p { margin: .15em 0; }
 .note { color: #555; font-size: .9em; }
