@@ -27,6 +27,8 @@ demo: $(VENV)/.installed
 	done
 	$(BIN)/policylang simulate policies/retail.policy --compliance policies/retail.compliance.yaml --out out/simulation
 	$(BIN)/policylang notice policies/retail.policy --facts policies/examples/d8_letter.json --loan policies/examples/loan.json --out out/notices
+	$(BIN)/policylang doc policies/retail.policy --format html --out out/review/retail.html
+	@echo "review document: out/review/retail.html"
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check policylang engine tests

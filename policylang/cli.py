@@ -1,4 +1,5 @@
-"""The `policylang` command line: check, eval, test, fmt, diff, simulate, serve, log, notice.
+"""The `policylang` command line: check, eval, test, fmt, diff, doc, notice, simulate, serve,
+log.
 
 Exit codes (the contract): 0 fine, 1 the policy or the input is wrong,
 2 usage or I/O error. No user error ever prints a traceback; anything
@@ -61,9 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.set_defaults(run=commands.run_fmt)
 
     from engine.notices.command import add_parser as add_notice  # noqa: PLC0415
+    from engine.review.command import add_parser as add_doc  # noqa: PLC0415
     from engine.service.command import add_parser as add_serve  # noqa: PLC0415
     from engine.service.log_command import add_parser as add_log  # noqa: PLC0415
     from engine.simulation.command import add_parser as add_simulate  # noqa: PLC0415
+    add_doc(sub)
     add_simulate(sub)
     add_serve(sub)
     add_log(sub)
