@@ -62,6 +62,7 @@ def run_doc(args: argparse.Namespace) -> int:
         sys.stdout.write(output)
         return EXIT_OK
     try:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)   # as `notice --out`
         Path(args.out).write_text(output, encoding="utf-8")
     except OSError as error:
         sys.stderr.write(f"{args.out}: cannot write the document: "
