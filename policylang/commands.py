@@ -47,6 +47,20 @@ def _load(path: str) -> LoadResult | None:
         return None
 
 
+def load_checked(path: str, not_done: str, *, invalid: int = EXIT_INVALID) -> Any:
+    """The checked policy at `path`, or the exit code after saying why there is none:
+    EXIT_USAGE when the file cannot be read, `invalid` when it has errors (their report,
+    then a line ending in `not_done`, such as "nothing was evaluated")."""
+    result = _load(path)
+    if result is None:
+        return EXIT_USAGE
+    if result.checked is None:
+        _err(render_all_text(result.diagnostics, result.sources))
+        _err(f"{path}: {summary_line(result.diagnostics)}; {not_done}")
+        return invalid
+    return result.checked
+
+
 def _os_reason(error: Exception) -> str:
     if isinstance(error, OSError) and error.strerror:
         return error.strerror.lower()
@@ -106,13 +120,9 @@ def _check_text(path: str, result: LoadResult, proved: int = 0) -> str:
 # -- eval -----------------------------------------------------------------------
 
 def run_eval(args: argparse.Namespace) -> int:
-    result = _load(args.policy)
-    if result is None:
-        return EXIT_USAGE
-    if result.checked is None:
-        _err(render_all_text(result.diagnostics, result.sources))
-        _err(f"{args.policy}: {summary_line(result.diagnostics)}; nothing was evaluated")
-        return EXIT_INVALID
+    checked = load_checked(args.policy, "nothing was evaluated")
+    if isinstance(checked, int):
+        return checked
     try:
         facts = parse_json_object(read_text(args.facts), _facts_name(args.facts))
         params = parse_params(args.param)
@@ -125,7 +135,7 @@ def run_eval(args: argparse.Namespace) -> int:
     except (InputError, ValueError) as error:
         _err(str(error))
         return EXIT_INVALID
-    policy = compile_checked(result.checked)
+    policy = compile_checked(checked)
     try:
         decision = policy.evaluate(facts, params=params)
         explanation = policy.explain(facts, params=params) if args.explain else None
@@ -189,17 +199,12 @@ def render_decision_text(decision: Decision) -> str:
 
 def run_diff(args: argparse.Namespace) -> int:
     """Exit 0 when the policies decide every loan alike, 1 when they differ, 2 on error."""
-    loaded = [_load(path) for path in (args.old, args.new)]
-    if any(result is None for result in loaded):
-        return EXIT_USAGE
-    for path, result in zip((args.old, args.new), loaded, strict=True):
-        assert result is not None
-        if result.checked is None:
-            _err(render_all_text(result.diagnostics, result.sources))
-            _err(f"{path}: {summary_line(result.diagnostics)}; nothing was compared")
-            return EXIT_USAGE
-    old, new = (r.checked for r in loaded if r is not None)
-    assert old is not None and new is not None
+    old = load_checked(args.old, "nothing was compared", invalid=EXIT_USAGE)
+    if isinstance(old, int):
+        return old
+    new = load_checked(args.new, "nothing was compared", invalid=EXIT_USAGE)
+    if isinstance(new, int):
+        return new
     try:
         result = compare(old, new)
     except SchemaMismatch as error:

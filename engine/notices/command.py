@@ -99,26 +99,18 @@ def _read_inputs(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[st
     from engine.api import compile_checked  # noqa: PLC0415
     from engine.facts import FactsError  # noqa: PLC0415
     from engine.params import ParamError  # noqa: PLC0415
-    from policylang.commands import parse_params  # noqa: PLC0415
+    from policylang.commands import load_checked, parse_params  # noqa: PLC0415
     from policylang.inputs import InputError  # noqa: PLC0415
-    from policylang.pipeline import load_file  # noqa: PLC0415
-    from policylang.render import render_all_text, summary_line  # noqa: PLC0415
 
-    try:
-        result = load_file(args.policy)
-    except (OSError, UnicodeDecodeError) as error:
-        _err(f"{args.policy}: cannot read the policy file: {_reason(error)}")
-        return EXIT_USAGE
-    if result.checked is None:
-        _err(render_all_text(result.diagnostics, result.sources))
-        _err(f"{args.policy}: {summary_line(result.diagnostics)}; no notice was rendered")
-        return EXIT_INVALID
+    checked = load_checked(args.policy, "no notice was rendered")
+    if isinstance(checked, int):
+        return checked
     facts = _read_json(args.facts, "facts")
     loan = _read_json(args.loan, "loan")
     if isinstance(facts, int) or isinstance(loan, int):
         return max(c for c in (facts, loan) if isinstance(c, int))
     try:
-        decision = compile_checked(result.checked).evaluate(
+        decision = compile_checked(checked).evaluate(
             facts, params=parse_params(args.param))
     except FactsError as error:
         _err(f"{_name(args.facts)}: {error}")

@@ -73,19 +73,6 @@ def run_doc(args: argparse.Namespace) -> int:
 
 def _checked(path: str) -> Any:
     """The checked policy, or the exit code after saying why there is none."""
-    from policylang.pipeline import load_file  # noqa: PLC0415
-    from policylang.render import render_all_text, summary_line  # noqa: PLC0415
+    from policylang.commands import load_checked  # noqa: PLC0415
 
-    try:
-        result = load_file(path)
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror.lower() if isinstance(error, OSError) and error.strerror \
-            else str(error)
-        sys.stderr.write(f"{path}: cannot read the policy file: {reason}\n")
-        return EXIT_USAGE
-    if result.checked is None:
-        sys.stderr.write(render_all_text(result.diagnostics, result.sources) + "\n")
-        sys.stderr.write(f"{path}: {summary_line(result.diagnostics)}; no document was "
-                         "written\n")
-        return EXIT_INVALID
-    return result.checked
+    return load_checked(path, "no document was written")

@@ -84,19 +84,10 @@ def _err(message: str) -> None:
 
 def _policy(path: str) -> CompiledPolicy | int:
     from engine.api import compile_checked  # noqa: PLC0415
-    from policylang.pipeline import load_file  # noqa: PLC0415
-    from policylang.render import render_all_text, summary_line  # noqa: PLC0415
+    from policylang.commands import load_checked  # noqa: PLC0415
 
-    try:
-        result = load_file(path)
-    except OSError as error:
-        _err(f"{path}: cannot read the policy: {error.strerror or error}")
-        return EXIT_USAGE
-    if result.checked is None:
-        _err(render_all_text(result.diagnostics, result.sources))
-        _err(f"{path}: {summary_line(result.diagnostics)}; nothing was simulated")
-        return EXIT_INVALID
-    return compile_checked(result.checked)
+    checked = load_checked(path, "nothing was simulated")
+    return checked if isinstance(checked, int) else compile_checked(checked)
 
 
 def run_simulate(args: argparse.Namespace) -> int:
