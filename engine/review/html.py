@@ -12,7 +12,7 @@ from __future__ import annotations
 from html import escape
 
 from engine.review.chart import ladder_svg
-from engine.review.model import GUARD_GROUP, Review, RuleView
+from engine.review.model import Review, RuleView
 from engine.review.texts import SECTIONS, section_title, text
 
 _STYLE = """
@@ -103,8 +103,7 @@ def _rules(review: Review) -> str:
     lang = review.lang
     parts = []
     for stage, rules in review.groups:
-        heading = (text(lang, "guard_group") if stage == GUARD_GROUP
-                   else text(lang, "stage", stage, review.stages.get(stage, "")))
+        heading = review.group_heading(stage)
         parts.append(f'<h3 data-stage="{stage}">{escape(heading)}</h3>')
         parts.extend(_rule(lang, rule) for rule in rules)
     return "\n".join(parts) + "\n"

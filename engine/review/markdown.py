@@ -8,7 +8,7 @@ Must not: compute content (model.py does).
 
 from __future__ import annotations
 
-from engine.review.model import GUARD_GROUP, Review
+from engine.review.model import Review
 from engine.review.texts import SECTIONS, section_title, text
 
 
@@ -64,8 +64,7 @@ def _rules(review: Review) -> str:
     lang = review.lang
     parts = []
     for stage, rules in review.groups:
-        heading = (text(lang, "guard_group") if stage == GUARD_GROUP
-                   else text(lang, "stage", stage, review.stages.get(stage, "")))
+        heading = review.group_heading(stage)
         parts.append(f"### {heading}\n")
         for rule in rules:
             flags = [f"{text(lang, 'priority')} {rule.priority}"] + (

@@ -13,6 +13,7 @@ from __future__ import annotations
 import attrs
 
 from engine.api import compile_checked
+from engine.review.texts import text
 from engine.review.timeline import Timeline, build_timeline
 from engine.review.words import Phrases, action_string_words, action_words, fact_words
 from policylang import nodes
@@ -75,6 +76,12 @@ class Review:
     equivalent: bool | None = None
     differences: tuple[DifferenceView, ...] = ()
     undecided: tuple[str, ...] = ()
+
+    def group_heading(self, stage: int) -> str:
+        """The heading of a group of rules: the guards', or a stage with its verbs."""
+        if stage == GUARD_GROUP:
+            return text(self.lang, "guard_group")
+        return text(self.lang, "stage", stage, self.stages.get(stage, ""))
 
 
 def build_review(checked: CheckedPolicy, *, lang: str, days: int, lead: int,

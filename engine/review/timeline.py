@@ -18,12 +18,12 @@ Must not: read history, files or the clock.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from engine.api import CompiledPolicy
+from policylang.analysis.solve import plain_value
 from policylang.schema_model import FactDef, FactType, Schema
 
 PERIOD = 30          # days between two instalments in the typical loan
@@ -60,21 +60,8 @@ class Timeline:
 
 def base_facts(schema: Schema) -> dict[str, Any]:
     """A value for every fact without a default: typical where known, else the lowest."""
-    return {name: TYPICAL.get(name, _lowest(fact)) for name, fact in schema.facts.items()
+    return {name: TYPICAL.get(name, plain_value(fact)) for name, fact in schema.facts.items()
             if not fact.has_default and name not in ("overdue", "due_in", "periods_overdue")}
-
-
-def _lowest(fact: FactDef) -> Any:
-    match fact.type:
-        case FactType.BOOL:
-            return False
-        case FactType.ENUM:
-            return fact.values[0]
-        case FactType.STRING:
-            return ""
-        case FactType.INT | FactType.DAYS:
-            return int(fact.minimum) if fact.minimum is not None else 0
-    return str(fact.minimum if fact.minimum is not None else Decimal(0))
 
 
 def profiles(schema: Schema, lang: str) -> tuple[Profile, ...]:

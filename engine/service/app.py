@@ -146,10 +146,7 @@ def _add_decision_routes(app: FastAPI, store: PolicyStore, check_token: Any,
         served = _policy(store, body)
         facts = _mapping(body, "facts", required=True)
         params = _mapping(body, "params", required=False)
-        explain = body.get("explain", False)
-        if not isinstance(explain, bool):
-            raise ServiceError(422, "invalid_request", "`explain` must be true or false",
-                               "explain")
+        explain = _field(body, "explain", bool, "true or false", required=False) or False
         started = time.perf_counter()
         try:
             result, shown = _evaluate(served, facts, params, explain=explain)
@@ -168,10 +165,7 @@ def _add_decision_routes(app: FastAPI, store: PolicyStore, check_token: Any,
         await check_token(request)
         body = await _read_json(request, max_body)
         served = _policy(store, body)
-        items = body.get("items")
-        if not isinstance(items, list):
-            raise ServiceError(422, "invalid_request", "`items` must be a list of facts "
-                               "objects", "items")
+        items = _field(body, "items", list, "a list of facts objects", required=True)
         params = _mapping(body, "params", required=False)
         _bind(served, params)
         started = time.perf_counter()

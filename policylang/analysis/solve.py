@@ -91,7 +91,7 @@ def _keep_defaults(solver: z3.Solver, schema: Schema, copies: Sequence[Facts]) -
     wishes: dict[Any, Any] = {}
     for index, copy in enumerate(copies):
         for fact in schema.facts.values():
-            wish = _plain_value(fact)
+            wish = plain_value(fact)
             if wish is None:
                 continue
             var = copy[fact.name]
@@ -113,7 +113,7 @@ def _keep_defaults(solver: z3.Solver, schema: Schema, copies: Sequence[Facts]) -
     solver.check()
 
 
-def _plain_value(fact: FactDef) -> Any:
+def plain_value(fact: FactDef) -> Any:
     """The value a reader expects when a fact does not matter: its default, else false,
     the lowest value of its range (or 0 inside it), the first enum value, ""."""
     if fact.has_default:
