@@ -157,7 +157,8 @@ class _Checker(CatalogueChecks):
         before = len(self.diagnostics)
         fields = self.pairs(node, f'key "{{}}" of {owner}', "E408")
         self.check_keys(fields, FACT_KEYS, owner, "E408")
-        label, doc = (self.text_field(fields, k, owner, "E408") for k in ("label", "doc"))
+        label, label_en, doc = (self.text_field(fields, k, owner, "E408")
+                                for k in ("label", "label_en", "doc"))
         ftype = self.fact_types[name] = self.fact_type(owner, key, fields)
         if "history" in fields:
             self.histories[name] = fields["history"][1]
@@ -172,7 +173,7 @@ class _Checker(CatalogueChecks):
             return None
         return FactDef(name=name, type=ftype, minimum=low, maximum=high,
                        default=default[0] if default else None, has_default=bool(default),
-                       currency=currency, values=values, label=label, doc=doc,
+                       currency=currency, values=values, label=label, label_en=label_en, doc=doc,
                        span=self.span(key))
 
     def fact_type(self, owner: str, key: Node, fields: Fields) -> FactType | None:

@@ -58,11 +58,12 @@ class CatalogueChecks(NodeChecks):
         requires = self.requires(owner, fields, targets)
         cost = self.cost(owner, fields)
         signed = self.signed_demand(owner, fields, targets, templates) if lists_ok else {}
-        channel, label, doc = (self.text_field(fields, k, owner, "E410")
-                               for k in ("channel", "label", "doc"))
+        channel, label, label_en, doc = (self.text_field(fields, k, owner, "E410")
+                                         for k in ("channel", "label", "label_en", "doc"))
         action = ActionDef(verb=verb, targets=targets, stage=stage or 0, templates=templates,
                            channel=channel, requires=requires, cost=cost, label=label,
-                           doc=doc, signed_demand=signed, span=self.span(key))
+                           label_en=label_en, doc=doc, signed_demand=signed,
+                           span=self.span(key))
         if lists_ok:   # patterns are checked against it even when other keys are wrong
             self.catalogue[verb] = action
         return action if len(self.diagnostics) == before and stage is not None else None

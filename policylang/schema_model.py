@@ -72,7 +72,8 @@ class FactDef:
     has_default: bool = False
     currency: str | None = None
     values: tuple[str, ...] = ()
-    label: str | None = None
+    label: str | None = None       # the display name (Chinese in this project's schemas)
+    label_en: str | None = None    # the English display name (the review's --lang en)
     doc: str | None = None
     history: HistorySpec | None = None
     span: Span = attrs.field(default=NO_SPAN, eq=False)
@@ -91,7 +92,8 @@ class ActionDef:
     channel: str | None = None
     requires: Mapping[str, str] = attrs.field(factory=dict)   # target -> bool fact
     cost: Decimal | None = None
-    label: str | None = None
+    label: str | None = None       # the display name (Chinese in this project's schemas)
+    label_en: str | None = None    # the English display name (the review's --lang en)
     doc: str | None = None
     # target -> templates whose notice counts as a signed, dated written demand (deadlines)
     signed_demand: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)

@@ -24,9 +24,10 @@ from policylang.source import SourceFile, Span
 from policylang.suggest import closest
 
 TOP_KEYS = ("facts", "actions", "exclusive")
-FACT_KEYS = ("type", "min", "max", "default", "currency", "values", "label", "doc", "history")
-ACTION_KEYS = ("targets", "stage", "templates", "channel", "requires", "cost", "label", "doc",
-               "signed_demand")
+FACT_KEYS = ("type", "min", "max", "default", "currency", "values", "label", "label_en", "doc",
+             "history")
+ACTION_KEYS = ("targets", "stage", "templates", "channel", "requires", "cost", "label",
+               "label_en", "doc", "signed_demand")
 HISTORY_KINDS = {"days_since": FactType.DAYS, "count": FactType.INT, "ever": FactType.BOOL}
 TYPE_NAMES = tuple(t.value for t in FactType)
 WHOLE = frozenset({FactType.INT, FactType.DAYS})

@@ -1,10 +1,12 @@
 """`policylang doc`: the review document of a policy, in HTML and Markdown, zh and en.
 
-Every section is there in both formats and languages; assertions come with their
-status (and a witness when one fails); `--against` shows a difference with its
-witness; the command's exit codes; and the HTML drawn by headless Chromium (the
-chart and every section have a size on screen), as tests/simulation/test_report_browser.py
-does for the simulation report.
+Every section is there in both formats and languages; facts and actions appear under
+their schema labels (`label` zh, `label_en` en), in the text and in the chart;
+assertions come with their status (and a witness when one fails); `--against` shows a
+difference with its witness; the command's exit codes; and the HTML drawn by headless
+Chromium (the chart and every section have a size on screen, the Chinese chart draws
+Chinese text), as tests/simulation/test_report_browser.py does for the simulation
+report.
 """
 
 from __future__ import annotations
@@ -23,12 +25,17 @@ from engine.review.markdown import render_markdown
 from engine.review.model import Review, build_review, label_source
 from engine.review.texts import SECTIONS, section_title
 from engine.review.timeline import day_facts
+from engine.review.words import fact_words
 from policylang.pipeline import load_file
+from policylang.schema import load_schema, parse_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 RETAIL = ROOT / "policies" / "retail.policy"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 BASE = ["ladder", "metadata", "params", "rules", "assertions"]
+SCHEMA = load_schema(ROOT / "policies" / "collection.schema.yaml").schema
+assert SCHEMA is not None
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @cache
@@ -95,10 +102,62 @@ def test_rules_are_in_plain_words_grouped_by_stage_with_label_and_source() -> No
     assert letter.actions == ("书面通知（notify borrower using overdue_notice）",)
     assert rules["sue"][0] == 5 and rules["guard cn_conduct: quiet_hours"][0] == 0
     english = {r.name: r for _, group in en.groups for r in group}
-    assert "overdue ≥ letter_day and days since letter ≥ letter_interval" in \
+    facts = SCHEMA.facts
+    assert (f"{facts['overdue'].label_en} ≥ letter_day and "
+            f"{facts['days_since_letter'].label_en} ≥ letter_interval") in \
         english["overdue_letter"].condition
     every = [r.name for _, group in zh.groups for r in group]
     assert len(every) == len(set(every)) == len(load_file(RETAIL).checked.rules)  # type: ignore[union-attr]
+
+
+def label(definition: object, lang: str) -> str:
+    """The schema label the document should show in `lang`, read off the schema file."""
+    found = getattr(definition, "label" if lang == "zh" else "label_en")
+    assert found, f"{definition} has no label for {lang}"
+    return str(found)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_facts_appear_under_their_schema_label_in_the_chosen_language(lang: str) -> None:
+    shown = review(lang)
+    assert len(shown.facts) > 20
+    for name, words, _ in shown.facts:
+        assert words == label(SCHEMA.facts[name], lang)
+    conditions = " ".join(r.condition for _, group in shown.groups for r in group)
+    used = [n for n, _, _ in shown.facts if label(SCHEMA.facts[n], lang) in conditions]
+    assert len(used) > 10
+    assert all(" days to limitation " not in c for c in conditions)   # no spaced names left
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_actions_carry_their_verb_label_in_the_chosen_language(lang: str) -> None:
+    shown = review(lang)
+    rules = {r.name: r for _, group in shown.groups for r in group}
+    notify = label(SCHEMA.actions["notify"], lang)
+    expected = (f"{notify}（notify borrower using overdue_notice）" if lang == "zh"
+                else f"{notify} (notify borrower using overdue_notice)")
+    assert rules["overdue_letter"].actions == (expected,)
+    for _, group in shown.groups:
+        for rule in group:
+            for words in rule.actions:
+                verb = words.split("（")[-1].split("(")[-1].split(" ")[0]
+                if verb in SCHEMA.actions:
+                    assert words.startswith(label(SCHEMA.actions[verb], lang)), words
+    ladder = render_markdown(review(lang, 10)).split(section_title(lang, "ladder"))[1]
+    assert f"| {expected} |" in ladder              # the ladder table's column heading
+    heading = shown.group_heading(3)
+    assert notify in heading and (lang == "zh") == bool(CJK.search(heading))
+
+
+def test_without_the_language_label_a_fact_appears_by_its_spaced_name() -> None:
+    schema = parse_schema("facts:\n  days_to_end: {type: days, label: 距届满天数}\n"
+                          "  cease: {type: bool, label_en: request to cease}\nactions: {}\n",
+                          "t.yaml").schema
+    assert schema is not None
+    assert fact_words(schema, "days_to_end", "en") == "days to end"   # not the zh label
+    assert fact_words(schema, "days_to_end", "zh") == "距届满天数"
+    assert fact_words(schema, "cease", "zh") == "cease"               # not the en label
+    assert fact_words(schema, "cease", "en") == "request to cease"
 
 
 def test_label_source_takes_the_closing_parenthesis_with_nested_ones() -> None:
@@ -135,6 +194,48 @@ def test_ladder_days_follow_a_monthly_instalment() -> None:
 
 def test_ladder_length_follows_days() -> None:
     assert review("en", 30).timeline.days[-1] == 30
+
+
+def chart_texts(html: str) -> list[str]:
+    svg = html.split('<svg class="chart" data-chart="ladder"', 1)[1].split("</svg>", 1)[0]
+    return re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_chart_speaks_the_document_language(lang: str) -> None:
+    shown = review(lang)
+    texts = chart_texts(render_html(shown))
+    for action in shown.timeline.actions:
+        verb = SCHEMA.actions[action.split(" ")[0]]
+        assert label(verb, lang) in texts and action in texts    # label over the words
+    for profile in shown.timeline.profiles:
+        assert profile.name in texts
+    assert any(t.startswith("距还款日天数" if lang == "zh" else "days from the due date")
+               for t in texts)
+    assert (lang == "zh") == any(CJK.search(t) for t in texts)
+
+
+def test_the_chart_names_a_cjk_font_after_dejavu_and_stays_deterministic() -> None:
+    from engine.review.chart import ladder_svg
+
+    shown = review("zh", 30)
+    html = render_html(shown)
+    assert "font-family: 'DejaVu Sans', 'WenQuanYi Micro Hei', 'Noto Sans CJK SC'" in html
+    args = {"labels": shown.chart_labels, "day_label": "日", "due_label": "还款日"}
+    assert ladder_svg(shown.timeline, **args) == ladder_svg(shown.timeline, **args)
+
+
+def test_the_chart_says_nothing_about_missing_fonts(caplog: pytest.LogCaptureFixture,
+                                                    recwarn: pytest.WarningsRecorder) -> None:
+    """Without one of the fonts the chart still renders, measured with the fallback glyph;
+    matplotlib's "Glyph … missing" and "Font family … not found" stay silent."""
+    from engine.review.chart import ladder_svg
+
+    shown = review("zh", 30)
+    with caplog.at_level("WARNING", logger="matplotlib.font_manager"):
+        ladder_svg(shown.timeline, labels=shown.chart_labels, day_label="日", due_label="还款日")
+    assert [r.getMessage() for r in caplog.records if "findfont" in r.getMessage()] == []
+    assert [str(w.message) for w in recwarn if "Glyph" in str(w.message)] == []
 
 
 # -- assertions -------------------------------------------------------------------------
@@ -218,6 +319,8 @@ for (const el of document.querySelectorAll("section, svg.chart")) {
     return b.width * b.height > 0 && fill !== "none" && fill !== "rgb(255, 255, 255)"; }).length
     : el.textContent.trim().length;
   el.setAttribute("data-drawn", `${Math.round(box.width)}x${Math.round(box.height)}:${marks}`);
+  if (el.tagName === "svg") el.setAttribute("data-cjk", [...el.querySelectorAll("text")].filter(
+    t => /[\u4e00-\u9fff]/.test(t.textContent) && t.getBBox().width > 0).length);
 }
 document.body.setAttribute("data-measured", "yes");
 </script>"""
@@ -255,3 +358,9 @@ def test_the_chart_and_every_section_draw_in_headless_chromium(tmp_path: Path,
     width, height = (int(x) for x in size.split("x"))
     assert width > 300 and height > 150, f"the chart has no size on screen: {size}"
     assert int(bars) >= 20, f"the chart drew no bars: {chart.group(1)}"
+    cjk = re.search(r'data-chart="ladder"[^>]*?data-cjk="(\d+)"', dom)
+    assert cjk is not None, "the measuring script did not count the chart's text"
+    if lang == "zh":      # a label per action, the three profiles, the axis: in Chinese
+        assert int(cjk.group(1)) >= len(review("zh").timeline.actions) + 4
+    else:
+        assert int(cjk.group(1)) == 0

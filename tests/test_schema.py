@@ -250,6 +250,31 @@ def test_label_that_is_not_text_is_e408() -> None:
     one(facts("n: {type: int, label: [a]}\n"), "E408", 2, 25, "[a]")
 
 
+def test_english_label_is_read_beside_the_label() -> None:
+    result = parse_schema(src("""
+        facts:
+          overdue: {type: days, label: 逾期天数, label_en: days overdue}
+        actions:
+          call:  {targets: [borrower], stage: 1}
+          visit: {targets: [borrower], stage: 2, label: 上门催收, label_en: collection visit}
+        """), "t.yaml")
+    assert result.schema is not None, [d.message for d in result.diagnostics]
+    overdue, visit = result.schema.facts["overdue"], result.schema.actions["visit"]
+    assert (overdue.label, overdue.label_en) == ("逾期天数", "days overdue")
+    assert (visit.label, visit.label_en) == ("上门催收", "collection visit")
+    assert result.schema.actions["call"].label_en is None       # optional
+
+
+def test_english_label_of_a_fact_that_is_not_text_is_e408() -> None:
+    d = one(facts("n: {type: int, label_en: {a: b}}\n"), "E408", 2, 28, "{a: b}")
+    assert d.message == 'the label_en of fact "n" must be text, found a mapping'
+
+
+def test_misspelt_english_label_of_a_fact_is_e408_with_hint() -> None:
+    one(facts("n: {type: int, lable_en: days}\n"), "E408", 2, 18, "lable_en",
+        hint='did you mean "label_en"?')
+
+
 def test_enum_without_values_is_e405() -> None:
     d = one(facts("status: {type: enum}\n"), "E405", 2, 3, "status")
     assert d.message == 'fact "status" has no values'
@@ -431,6 +456,17 @@ def test_cost_is_read_exactly(cost: str, exact: str) -> None:
     assert result.schema.actions["call"].cost == Decimal(exact)
 
 
+def test_english_label_of_an_action_that_is_not_text_is_e410() -> None:
+    d = one(action("{targets: [a], stage: 1, label_en: [phone, call]}"), "E410", 4, 44,
+            "[phone, call]")
+    assert d.message == 'the label_en of action "call" must be text, found a list'
+
+
+def test_misspelt_english_label_of_an_action_is_e408_with_hint() -> None:
+    one(action("{targets: [a], stage: 1, lable_en: phone call}"), "E408", 4, 34, "lable_en",
+        hint='did you mean "label_en"?')
+
+
 def test_unknown_action_key_is_e408_with_hint() -> None:
     one(action("{targets: [a], stage: 1, templtes: [x]}"), "E408", 4, 34, "templtes",
         hint='did you mean "templates"?')
@@ -528,6 +564,18 @@ def test_collection_schema_loads_without_diagnostics() -> None:
     result = load_schema(COLLECTION)
     assert [(d.code, d.span.line, d.span.column, d.message) for d in result.diagnostics] == []
     assert result.schema is not None
+
+
+@pytest.mark.parametrize("path", sorted(COLLECTION.parent.glob("*.schema.yaml")),
+                         ids=lambda p: p.name)
+def test_shipped_schemas_label_every_fact_and_action_in_both_languages(path: Path) -> None:
+    """The review document shows `label` with --lang zh and `label_en` with --lang en."""
+    schema = load_schema(path).schema
+    assert schema is not None
+    entries = [*schema.facts.values(), *schema.actions.values()]
+    assert [e for e in entries if not (e.label and e.label_en)] == []
+    assert all(re.search(r"[\u4e00-\u9fff]", e.label or "") for e in entries)
+    assert not any(re.search(r"[\u4e00-\u9fff]", e.label_en or "") for e in entries)
 
 
 # -- docs/schema.md: every yaml block is a schema that gives what it says ------------------------

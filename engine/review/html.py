@@ -125,12 +125,9 @@ def _rule(lang: str, rule: RuleView) -> str:
 
 def _ladder(review: Review) -> str:
     lang = review.lang
-    svg = ladder_svg(review.timeline, day_label=text("en", "day"), due_label=text("en", "due"))
-    profiles = "".join(
-        f"<li>{escape(p.name)}" + (f" (<i>{escape(p.chart_name)}</i>)" if p.name != p.chart_name
-                                   else "") + "</li>" for p in review.timeline.profiles)
-    return (f'<p class="note">{escape(text(lang, "ladder_note"))}</p>\n{svg}\n'
-            f"<p>{escape(text(lang, 'profiles'))}:</p><ol>{profiles}</ol>\n")
+    svg = ladder_svg(review.timeline, labels=review.chart_labels,
+                     day_label=text(lang, "day"), due_label=text(lang, "due"))
+    return f'<p class="note">{escape(text(lang, "ladder_note"))}</p>\n{svg}\n'
 
 
 def _assertions(review: Review) -> str:

@@ -2,7 +2,8 @@
 
 Stage: the Markdown output of `policylang doc`. Input: a `Review`. Output: text. The
 ladder is a table instead of a chart: one per typical loan, a row per run of days
-with the same actions (`8–29`), a column per action, `●` where it fires.
+with the same actions (`8–29`), a column per action (headed by its words as the rules
+show them, with the verb's label), `●` where it fires.
 Must not: compute content (model.py does).
 """
 
@@ -89,8 +90,8 @@ def _ladder(review: Review) -> str:
         actions = [a for a in timeline.actions if any(a in day for day in fired.values())]
         rows = [(days, *("●" if a in fired[first] else "" for a in actions))
                 for days, first in _day_runs(fired)]
-        parts += [f"### {profile.name}", "",
-                  _table((text(lang, "days"), *actions), rows)]
+        head = (review.ladder_labels.get(a, a) for a in actions)
+        parts += [f"### {profile.name}", "", _table((text(lang, "days"), *head), rows)]
     return "\n".join(parts)
 
 

@@ -15,7 +15,14 @@ import attrs
 from engine.api import compile_checked
 from engine.review.texts import text
 from engine.review.timeline import Timeline, build_timeline
-from engine.review.words import Phrases, action_string_words, action_words, fact_words
+from engine.review.words import (
+    Phrases,
+    action_string_words,
+    action_words,
+    chart_action_words,
+    fact_words,
+    label_in,
+)
 from policylang import nodes
 from policylang.analysis.diff import compare
 from policylang.analysis.findings import analyse
@@ -71,6 +78,8 @@ class Review:
     groups: tuple[tuple[int, tuple[RuleView, ...]], ...]   # (stage or GUARD_GROUP, rules)
     stages: dict[int, str] = attrs.field(eq=False)   # stage -> the catalogue's verbs in it
     timeline: Timeline
+    ladder_labels: dict[str, str] = attrs.field(eq=False)   # action -> its words, labelled
+    chart_labels: dict[str, str] = attrs.field(eq=False)    # action -> the chart's y label
     assertions: tuple[AssertionView, ...]
     against: str | None = None
     equivalent: bool | None = None
@@ -89,6 +98,7 @@ def build_review(checked: CheckedPolicy, *, lang: str, days: int, lead: int,
                  previous_name: str | None = None) -> Review:
     """The review of `checked` (against `previous` when given)."""
     phrases = Phrases(checked, lang)
+    timeline = build_timeline(compile_checked(checked), days=days, lead=lead, lang=lang)
     review = Review(
         lang=lang, name=checked.name, title=checked.title, version=checked.version,
         digest=checked.digest, schema=checked.schema.path,
@@ -99,7 +109,10 @@ def build_review(checked: CheckedPolicy, *, lang: str, days: int, lead: int,
                    for name, info in checked.lets.items() if "." not in name),
         facts=_facts(checked, lang),
         groups=_groups(checked, phrases), stages=_stages(checked, lang),
-        timeline=build_timeline(compile_checked(checked), days=days, lead=lead, lang=lang),
+        timeline=timeline,
+        ladder_labels={a: action_string_words(checked.schema, a, lang)
+                       for a in timeline.actions},
+        chart_labels={a: chart_action_words(checked.schema, a, lang) for a in timeline.actions},
         assertions=_assertions(checked, phrases))
     if previous is None:
         return review
@@ -138,7 +151,7 @@ def _groups(checked: CheckedPolicy, phrases: Phrases
 def _stages(checked: CheckedPolicy, lang: str) -> dict[int, str]:
     verbs: dict[int, list[str]] = {}
     for verb, action in checked.schema.actions.items():
-        shown = action.label if lang == "zh" and action.label else verb
+        shown = label_in(action, lang) or verb
         verbs.setdefault(action.stage, []).append(shown)
     separator = "、" if lang == "zh" else ", "
     return {stage: separator.join(names) for stage, names in verbs.items()}

@@ -28,7 +28,7 @@ _TEXTS = {
         "source": "出处", "where": "位置", "priority": "优先级",
         "final": "终止（其后规则不再执行）",
         "day": "距还款日天数（负数：还款日前；正数：逾期天数）", "due": "还款日",
-        "profiles": "典型贷款", "days": "日", "action": "动作",
+        "days": "日", "action": "动作",
         "ladder_note": "每个典型贷款按模式默认值取值（历史事实为“尚未发生”），第0日为一期还款日，"
                        "此后每30日一期。图中标出每一日决定的动作：即该动作在哪些日子应当执行，"
                        "不是回放历史后实际执行的次数（见 policylang simulate）。",
@@ -51,7 +51,7 @@ _TEXTS = {
         "source": "source", "where": "where", "priority": "priority",
         "final": "final (no rule after it fires)",
         "day": "days from the due date (negative: before it; positive: days overdue)",
-        "due": "due date", "days": "day", "profiles": "typical loans", "action": "action",
+        "due": "due date", "days": "day", "action": "action",
         "ladder_note": "Each typical loan has the schema's defaults (history facts at "
                        "'nothing happened yet'); day 0 is an instalment's due date, with "
                        "another every 30 days. The chart marks the actions decided on each "

@@ -43,7 +43,6 @@ PROFILES: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
 class Profile:
     key: str
     name: str                      # in the document's language
-    chart_name: str                # in English: the chart's text stays in DejaVu Sans
     facts: dict[str, Any] = attrs.field(eq=False)
 
 
@@ -69,7 +68,7 @@ def profiles(schema: Schema, lang: str) -> tuple[Profile, ...]:
     found = []
     for key, zh, en, changes in PROFILES:
         if all(_fits(schema, name, value) for name, value in changes.items()):
-            found.append(Profile(key, zh if lang == "zh" else en, en, base | changes))
+            found.append(Profile(key, zh if lang == "zh" else en, base | changes))
     return tuple(found)
 
 

@@ -1,12 +1,18 @@
 """Plain words: conditions, actions and facts as a reviewer reads them, in zh or en.
 
 Stage: part of the review document. Input: AST nodes of a checked policy and its
-schema. Output: text. Facts appear under their schema `label` in Chinese, and in
-English as their name with spaces for underscores (`days_to_limitation` ->
-"days to limitation"): the schema's English `doc` is a sentence, not a name, so the
-review shows it beside the fact in the facts list instead. Lets and params appear by
-their names (the review lists what each stands for). Actions: the verb's `label`
-(zh) before the exact `verb target using template` words.
+schema. Output: text. A fact appears under its schema label in the document's
+language: `label` in Chinese, `label_en` in English (`overdue` -> 逾期天数, "days
+overdue"). Without that label it appears by its name with spaces for underscores
+(`days_to_limitation` -> "days to limitation"), never under the other language's label:
+the name is what the policy's text says, so the reader can still find it there, and
+an English reader may not read the Chinese label. (The schema's `doc` is a sentence,
+not a name: the facts list shows it beside the fact.) Lets and params appear by their
+names (the review lists what each stands for). An action: the verb's label in the
+document's language before the exact `verb target using template` words
+(`电话催收（call borrower using repayment_reminder）`, "phone call (call borrower using
+repayment_reminder)"), the words alone when the verb has no such label. The ladder
+chart's y axis puts the label over the words (`chart_action_words`).
 Must not: evaluate anything, or change the meaning: every operator is rendered, and
 parentheses are kept where the policy's text has them.
 """
@@ -16,7 +22,7 @@ from __future__ import annotations
 from policylang import nodes
 from policylang.checked import CheckedPolicy, NameKind
 from policylang.printer import action_text, literal_text
-from policylang.schema_model import Schema
+from policylang.schema_model import ActionDef, FactDef, Schema
 
 LANGS = ("zh", "en")
 _OPS = {
@@ -33,29 +39,39 @@ _WORDS = {
 }
 
 
+def label_in(definition: FactDef | ActionDef | None, lang: str) -> str | None:
+    """The schema label of a fact or verb in `lang` (`label` zh, `label_en` en), or None."""
+    if definition is None:
+        return None
+    return (definition.label if lang == "zh" else definition.label_en) or None
+
+
 def fact_words(schema: Schema, name: str, lang: str) -> str:
-    """A fact's name for a reader: its label (zh) or its spaced name (en)."""
-    fact = schema.facts.get(name)
-    if lang == "zh" and fact is not None and fact.label:
-        return fact.label
-    return name.replace("_", " ")
+    """A fact's name for a reader: its label in `lang`, else its name with spaces."""
+    return label_in(schema.facts.get(name), lang) or name.replace("_", " ")
 
 
 def action_words(schema: Schema, action: nodes.ActionItem, lang: str) -> str:
-    """`电话催收 call borrower using overdue_consequences` (zh) or the words alone (en)."""
-    text = action_text(action)
-    definition = schema.actions.get(action.verb.text)
-    if lang == "zh" and definition is not None and definition.label:
-        return f"{definition.label}（{text}）"
-    return text
+    """`电话催收（call borrower using overdue_consequences）` (zh), `phone call (call
+    borrower using overdue_consequences)` (en), or the words alone without a label."""
+    return action_string_words(schema, action_text(action), lang)
 
 
 def action_string_words(schema: Schema, words: str, lang: str) -> str:
     """The same for an action already in `verb target [using template]` form."""
-    definition = schema.actions.get(words.split(" ", 1)[0])
-    if lang == "zh" and definition is not None and definition.label:
-        return f"{definition.label}（{words}）"
-    return words
+    label = label_in(schema.actions.get(words.split(" ", 1)[0]), lang)
+    if label is None:
+        return words
+    return f"{label}（{words}）" if lang == "zh" else f"{label} ({words})"
+
+
+def chart_action_words(schema: Schema, words: str, lang: str) -> str:
+    """The ladder chart's y label: the verb's label in `lang` over the exact words, on two
+    lines (`电话催收` / `call borrower using repayment_reminder`), so the axis is no wider
+    than the words and two templates of a verb never look alike; the words alone
+    without a label."""
+    label = label_in(schema.actions.get(words.split(" ", 1)[0]), lang)
+    return words if label is None else f"{label}\n{words}"
 
 
 class Phrases:
