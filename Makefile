@@ -25,7 +25,7 @@ demo: $(VENV)/.installed
 	  echo "== $$f"; \
 	  $(BIN)/policylang eval policies/retail.policy --facts $$f || exit $$?; \
 	done
-	$(BIN)/policylang simulate policies/retail.policy --compliance policies/retail.compliance.yaml --out out/simulation
+	$(BIN)/policylang simulate policies/retail.policy --compliance policies/retail.compliance.yaml --out out/simulation --notices out/simulation-notices
 	$(BIN)/policylang notice policies/retail.policy --facts policies/examples/d8_letter.json --loan policies/examples/loan.json --out out/notices
 	$(BIN)/policylang doc policies/retail.policy --format html --out out/review/retail.html
 	@echo "review document: out/review/retail.html"

@@ -26,16 +26,18 @@ def read_text(path: str) -> str:
     return Path(path).read_text(encoding="utf-8")
 
 
-def parse_json_object(text: str, name: str) -> dict[str, Any]:
-    """A JSON object from text; numbers as Decimal."""
+def parse_json_object(text: str, name: str,
+                      expected: str = 'a JSON object of facts such as {"overdue": 7}'
+                      ) -> dict[str, Any]:
+    """A JSON object from text; numbers as Decimal. `expected` says what the file
+    should hold, for the error when it holds something else."""
     try:
         value = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as error:
         raise InputError(f"{name}:{error.lineno}:{error.colno}: not valid JSON: "
                          f"{error.msg.lower()}") from None
     except RecursionError:
-        raise InputError(f"{name}: the JSON is nested too deeply to be facts") from None
+        raise InputError(f"{name}: the JSON is nested too deeply to be read") from None
     if not isinstance(value, dict):
-        raise InputError(f"{name}: expected a JSON object of facts such as "
-                         f'{{"overdue": 7}}, found {type(value).__name__}')
+        raise InputError(f"{name}: expected {expected}, found {type(value).__name__}")
     return value

@@ -37,14 +37,14 @@ NOTICES = {
 # One 大写 amount each notice must show (its main amount from the example loan).
 WORDS = {
     "interest_reminder": "壹佰叁拾柒元伍角",          # interest_due 137.50
-    "interest_demand": "壹仟零陆拾贰元陆角柒分",       # overdue_interest 1062.67
-    "overdue_demand": "壹万壹仟零陆拾贰元陆角柒分",    # overdue_amount 11062.67
+    "interest_demand": "贰佰贰拾玖元叁角肆分",         # overdue_interest 229.34
+    "overdue_demand": "壹仟零陆拾贰元陆角柒分",        # overdue_amount 1062.67
     "maturity_reminder": "叁万元整",                  # principal 30000.00
-    "matured_demand": "壹万壹仟零陆拾贰元陆角柒分",
-    "guarantor_demand": "壹万壹仟零陆拾贰元陆角柒分",
-    "acceleration_notice": "壹仟零陆拾贰元陆角柒分",
-    "overdue_notice": "壹万壹仟零陆拾贰元陆角柒分",
-    "branch_verification": "壹万壹仟零陆拾贰元陆角柒分",
+    "matured_demand": "壹仟零陆拾贰元陆角柒分",
+    "guarantor_demand": "壹仟零陆拾贰元陆角柒分",
+    "acceleration_notice": "贰佰贰拾玖元叁角肆分",
+    "overdue_notice": "壹仟零陆拾贰元陆角柒分",
+    "branch_verification": "壹仟零陆拾贰元陆角柒分",
 }
 
 
@@ -72,7 +72,8 @@ def test_notice_renders_number_amounts_signatures_and_receipt(template: str, fmt
 
 
 def test_figures_have_separators_and_two_decimals() -> None:
-    text = render("overdue_demand", "txt")
+    loan = {**LOAN, "overdue_amount": "11062.67"}
+    text = render("overdue_demand", "txt", loan)
     assert "人民币11,062.67元（大写：壹万壹仟零陆拾贰元陆角柒分）" in text
 
 
@@ -169,7 +170,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def test_notice_prints_the_letter_as_text(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "--loan", str(LOAN_FILE))
     assert (code, err) == (0, "")
-    assert "逾期贷款催收函" in out and "壹万壹仟零陆拾贰元陆角柒分" in out and "<" not in out
+    assert "逾期贷款催收函" in out and "壹仟零陆拾贰元陆角柒分" in out and "<" not in out
 
 
 def test_notice_writes_one_file_per_notice(capsys: pytest.CaptureFixture[str],
@@ -220,6 +221,45 @@ def test_no_notice_called_for_is_said_and_fine(capsys: pytest.CaptureFixture[str
     out, err = capsys.readouterr()
     assert (code, out) == (0, "")
     assert "the decision calls for no notice" in err
+
+
+def test_an_amount_the_facts_contradict_is_refused(capsys: pytest.CaptureFixture[str],
+                                                   tmp_path: Path) -> None:
+    """The letter must state the amount the decision was made on (the facts' 1062.67)."""
+    loan = tmp_path / "loan.json"
+    loan.write_text(json.dumps({**LOAN, "overdue_amount": "11062.67"}), encoding="utf-8")
+    code, out, err = run(capsys, "--loan", str(loan), "--out", str(tmp_path / "out"))
+    assert (code, out) == (1, "")
+    assert ('the loan file\'s "overdue_amount" is 11062.67, but the facts file gives 1062.67'
+            in err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_amount_the_loan_file_leaves_out_comes_from_the_facts(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    loan = tmp_path / "loan.json"
+    loan.write_text(json.dumps({k: v for k, v in LOAN.items() if k != "overdue_amount"}),
+                    encoding="utf-8")
+    code, out, _ = run(capsys, "--loan", str(loan))
+    assert code == 0 and "人民币1,062.67元（大写：壹仟零陆拾贰元陆角柒分）" in out
+
+
+def test_a_reply_date_may_count_from_the_issue_date(capsys: pytest.CaptureFixture[str],
+                                                    tmp_path: Path) -> None:
+    facts = tmp_path / "facts.json"
+    spec = json.loads(Path(LETTER_FACTS).read_text(encoding="utf-8"))
+    facts.write_text(json.dumps({**spec, "overdue": 40, "periods_overdue": 2,
+                                 "never_paid": True, "longest_overdue": 40}), encoding="utf-8")
+    loan = tmp_path / "loan.json"
+    loan.write_text(json.dumps({**LOAN, "verification": {**LOAN["verification"],
+                                                         "reply_date": "+15 days"}}),
+                    encoding="utf-8")
+    code = main(["notice", RETAIL, "--facts", str(facts), "--loan", str(loan),
+                 "--format", "txt"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "信贷业务核实通知书" in out, "a first-payment default calls for the branch notice"
+    assert "于2026年12月14日前" in out                # 2026-11-29 + 15 days
 
 
 def test_a_broken_template_names_its_line(capsys: pytest.CaptureFixture[str],

@@ -98,6 +98,12 @@ def _read_inputs(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[st
     """(decision, facts, loan), or the exit code after saying what is wrong."""
     from engine.api import compile_checked  # noqa: PLC0415
     from engine.facts import FactsError  # noqa: PLC0415
+    from engine.notices.data import (  # noqa: PLC0415
+        NoticeDataError,
+        amounts_from_facts,
+        resolve_relative_dates,
+    )
+    from engine.notices.loan import BadField, read_date  # noqa: PLC0415
     from engine.params import ParamError  # noqa: PLC0415
     from policylang.commands import load_checked, parse_params  # noqa: PLC0415
     from policylang.inputs import InputError  # noqa: PLC0415
@@ -119,14 +125,26 @@ def _read_inputs(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[st
         for line in str(error).splitlines():
             _err(f"--param: {line}")
         return EXIT_INVALID
+    try:
+        loan = amounts_from_facts(loan, facts)
+        issued = loan.get("issue_date")
+        if isinstance(issued, str):
+            loan = resolve_relative_dates(loan, read_date(issued, "issue_date", "loan file"))
+    except (NoticeDataError, BadField) as error:
+        _err(f"{args.loan}: {error}; no notice was rendered")
+        return EXIT_INVALID
     return decision, facts, loan
+
+
+_EXPECTED = {"facts": 'a JSON object of facts such as {"overdue": 7}',
+             "loan": "a JSON object of the loan's fields (docs/notices.md)"}
 
 
 def _read_json(path: str, what: str) -> dict[str, Any] | int:
     from policylang.inputs import InputError, parse_json_object, read_text  # noqa: PLC0415
 
     try:
-        return parse_json_object(read_text(path), _name(path))
+        return parse_json_object(read_text(path), _name(path), _EXPECTED[what])
     except OSError as error:
         _err(f"{path}: cannot read the {what} file: {_reason(error)}")
         return EXIT_USAGE

@@ -56,12 +56,14 @@ def available_templates(folder: Path) -> set[str]:
 
 
 def render_notice(env: jinja2.Environment, template: str, *, target: str,
-                  loan: Mapping[str, Any], facts: Mapping[str, Any]) -> str:
-    """The text of notice `template` addressed to `target`; NoticeError if it cannot be."""
+                  loan: Mapping[str, Any], facts: Mapping[str, Any],
+                  loan_source: str = "loan file", facts_source: str = "facts file") -> str:
+    """The text of notice `template` addressed to `target`; NoticeError if it cannot be.
+    The sources name where the loan data and the facts came from, in the error."""
     context = {
         "notice": {"template": template, "target": target},
-        "loan": Record(loan, "loan file"),
-        "facts": Record(facts, "facts file"),
+        "loan": Record(loan, loan_source),
+        "facts": Record(facts, facts_source),
     }
     try:
         return env.get_template(f"{template}.j2").render(context)

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.notices.render import FORMATS as NOTICE_FORMATS
 from engine.simulation.options import ENGINES, FORMATS
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from engine.simulation.history import HistoryRead
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+NOTICE_DATA = "notice_data.json"        # the parties of each loan, beside loans.csv
 
 
 def add_parser(sub: Any) -> None:
@@ -53,6 +55,17 @@ def add_parser(sub: Any) -> None:
                           type=_days, default=90,
                           help="the report lists deadlines ending within this many days "
                                "(default 90days)")
+    simulate.add_argument("--notices", metavar="DIR",
+                          help="also write the notices the replay sends, one file each "
+                               "(docs/simulation.md)")
+    simulate.add_argument("--notice-data", dest="notice_data", metavar="FILE.json",
+                          help="the parties of each loan, for --notices (default: "
+                               "notice_data.json in the --data folder)")
+    simulate.add_argument("--notice-format", dest="notice_format", choices=NOTICE_FORMATS,
+                          default="html", help="html (default) or txt, for --notices")
+    simulate.add_argument("--templates", metavar="DIR",
+                          help="the notice templates, for --notices (default: the bundled "
+                               "policies/notices/)")
     simulate.add_argument("--engine", choices=ENGINES, default="columnar",
                           help="columnar (default), row, or spark (needs policylang[spark])")
     simulate.set_defaults(run=run_simulate)
@@ -136,6 +149,11 @@ def run_simulate(args: argparse.Namespace) -> int:
     run = _Run(args, policy, against=against, params=params, read=read, data=data,
                compliance=compliance)
     try:
+        if args.notices:
+            notices = _notices_writer(args, policy, read, data, params)
+            if isinstance(notices, int):
+                return notices
+            run.notices = notices
         return run.replay()
     except ParamError as error:
         _say_param_error(error)
@@ -162,6 +180,7 @@ class _Run:
         self.args, self.policy, self.against, self.params = args, policy, against, params
         self.read, self.data, self.compliance = read, data, compliance
         self.writers: list[Any] = []
+        self.notices: Any = None            # a NoticesWriter with --notices
 
     def replay(self) -> int:
         from engine.simulation.engines import replay_in_chunks  # noqa: PLC0415
@@ -204,9 +223,18 @@ class _Run:
                     actions.add(chunk)
                 if other is not None and differences is not None:
                     differences.add(other, chunk)
+                if self.notices is not None:
+                    self.notices.add(chunk)
                 bar.update(chunk.loans)
+        if self.notices is not None and not self._notices_fit():
+            return EXIT_INVALID
         summary_json = figures.summary()
         self._print(summary_json)
+        if self.notices is not None:
+            notices, self.notices = self.notices, None
+            folder = notices.commit(with_failures=True)
+            print(f"wrote {_plural(notices.written, 'notice')} to {folder} "
+                  f"(index: {folder / 'notices.csv'})")
         if out is not None:
             written = [writer.commit() for writer in self.writers]
             self.writers = []
@@ -225,11 +253,68 @@ class _Run:
                   f"{figures['against']['loan_days_differing']} loan-days differ on "
                   f"{figures['against']['loans_differing']} loans")
 
+    def _notices_fit(self) -> bool:
+        """Say what notices could not be rendered; False when that stops the run
+        (--on-error stop: then nothing at all is written)."""
+        from engine.simulation.notices import NOT_RENDERED  # noqa: PLC0415
+
+        notices = self.notices
+        for line in notices.report():
+            _err(line)
+        if not notices.failures:
+            return True
+        count = _plural(len(notices.failures), "notice")
+        if self.args.on_error == "stop":
+            _err(f"{count} cannot be rendered; nothing was written (--on-error skip writes "
+                 f"the others and lists these in {NOT_RENDERED})")
+            return False
+        _err(f"{count} cannot be rendered; they are listed in "
+             f"{Path(self.args.notices) / NOT_RENDERED}")
+        return True
+
     def discard(self) -> None:
         """Remove what an unfinished run had started writing."""
         for writer in self.writers:
             writer.discard()
         self.writers = []
+        if self.notices is not None:
+            self.notices.discard()
+            self.notices = None
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"
+
+
+def _notices_writer(args: argparse.Namespace, policy: CompiledPolicy, read: HistoryRead,
+                    data: Path, params: Mapping[str, Any]) -> Any:
+    """The writer of --notices, or the exit code after saying why there cannot be one:
+    all of it is checked before anything is replayed."""
+    from engine.notices.data import NoticeDataError, load_notice_data  # noqa: PLC0415
+    from engine.notices.render import BUNDLED  # noqa: PLC0415
+    from engine.simulation.notices import NoticesFolderError, NoticesWriter  # noqa: PLC0415
+
+    templates = Path(args.templates) if args.templates else BUNDLED
+    if not templates.is_dir():
+        _err(f"{templates}: no such template folder; nothing was simulated")
+        return EXIT_USAGE
+    source = Path(args.notice_data) if args.notice_data else data / NOTICE_DATA
+    if not args.notice_data and not source.is_file():
+        _err(f"{data}: no {NOTICE_DATA} for --notices (the parties of each loan: "
+             "docs/simulation.md); give one with --notice-data FILE.json")
+        return EXIT_USAGE
+    try:
+        notice_data = load_notice_data(source)
+        return NoticesWriter(Path(args.notices), policy=policy,
+                             loans={loan.loan_id: loan for loan in read.portfolio},
+                             params=params, templates=templates, fmt=args.notice_format,
+                             data=notice_data)
+    except NoticeDataError as error:
+        _err(f"{error}; nothing was simulated")
+        return EXIT_INVALID
+    except NoticesFolderError as error:
+        _err(f"--notices {error}; nothing was simulated")
+        return EXIT_USAGE
 
 
 def _progress(total: int) -> Any:

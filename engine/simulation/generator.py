@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import calendar
 import csv
+import json
 import random
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -97,12 +98,17 @@ _MONTHS: Mapping[str, tuple[tuple[int, int], ...]] = {   # (weight, term in mont
 
 @attrs.frozen
 class Installment:
-    """One row of installments.csv."""
+    """One row of installments.csv: `amount_due` is `principal_due + interest_due`."""
 
     loan_id: str
     number: int
     due_date: date
     amount_due: Decimal
+    principal_due: Decimal
+
+    @property
+    def interest_due(self) -> Decimal:
+        return self.amount_due - self.principal_due
 
 
 @attrs.frozen
@@ -192,6 +198,7 @@ class Terms:
     principal: Decimal
     interest_only: bool
     schedule: Schedule
+    principal_parts: tuple[Decimal, ...]     # of each instalment; the rest is interest
 
 
 def draw_terms(rng: random.Random, origination: date) -> Terms:
@@ -204,17 +211,20 @@ def draw_terms(rng: random.Random, origination: date) -> Terms:
     rate = Decimal(rng.randint(*kind.rate_bp)) / 10_000
     structure = pick(rng, list(zip(kind.structures, _MONTHS, strict=True)))
     months = pick(rng, [(w, m) for w, m in _MONTHS[structure] if m >= kind.min_months])
-    if structure == "amortising":
+    if structure == "amortising":     # flat rate: equal principal and equal interest parts
         amounts = _equal_instalments(principal * (1 + rate * months / 12), months)
+        parts = _equal_instalments(principal, months)
     elif structure == "bullet":
         amounts = [_money(principal * (1 + rate * months / 12))]
+        parts = [principal]
     else:
         interest = _money(principal * rate / 12)
         amounts = [interest] * (months - 1) + [principal + interest]
+        parts = [Decimal("0.00")] * (months - 1) + [principal]
     step_months = months // len(amounts)
     schedule = tuple((add_months(origination, step_months * (i + 1)), amount)
                      for i, amount in enumerate(amounts))
-    return Terms(loan_type, principal, structure == "interest_only", schedule)
+    return Terms(loan_type, principal, structure == "interest_only", schedule, tuple(parts))
 
 
 def _equal_instalments(total: Decimal, n: int) -> list[Decimal]:
@@ -293,8 +303,8 @@ def _generate_loan(rng: random.Random, loan_id: str, origination: date,
               for day, value in normalise(facts[fact], changes[fact], origination, high)]
     return _LoanRows(
         Loan(loan_id, origination, behaviour, profile, facts),
-        tuple(Installment(loan_id, i, due, amt)
-              for i, (due, amt) in enumerate(terms.schedule, 1)),
+        tuple(Installment(loan_id, i, due, amt, part) for i, ((due, amt), part)
+              in enumerate(zip(terms.schedule, terms.principal_parts, strict=True), 1)),
         tuple(Payment(loan_id, day, amt) for day, amt in sorted(cash)),
         tuple(sorted(events, key=lambda e: (e.date, e.fact))))
 
@@ -341,19 +351,61 @@ def generate_portfolio(n_loans: int, *, seed: int, start: date, end: date | None
 # ---- files -------------------------------------------------------------------------
 
 def write_portfolio(portfolio: GeneratedPortfolio, directory: Path) -> None:
-    """Write the four CSV files (UTF-8, LF line ends) into `directory`."""
+    """Write the four CSV files (UTF-8, LF line ends) and notice_data.json into
+    `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
     _write_csv(directory / "loans.csv", ("loan_id", "origination_date", *portfolio.columns),
                ([loan.loan_id, loan.origination_date.isoformat(),
                  *(loan.facts[c] for c in portfolio.columns)] for loan in portfolio.loans))
     _write_csv(directory / "installments.csv",
-               ("loan_id", "installment_no", "due_date", "amount_due"),
-               ([i.loan_id, str(i.number), i.due_date.isoformat(), cell_text(i.amount_due)]
+               ("loan_id", "installment_no", "due_date", "amount_due", "principal_due",
+                "interest_due"),
+               ([i.loan_id, str(i.number), i.due_date.isoformat(), cell_text(i.amount_due),
+                 cell_text(i.principal_due), cell_text(i.interest_due)]
                 for i in portfolio.installments))
     _write_csv(directory / "payments.csv", ("loan_id", "date", "amount"),
                ([p.loan_id, p.date.isoformat(), cell_text(p.amount)] for p in portfolio.payments))
     _write_csv(directory / "events.csv", ("loan_id", "date", "fact", "value"),
                ([e.loan_id, e.date.isoformat(), e.fact, e.value] for e in portfolio.events))
+    (directory / "notice_data.json").write_text(
+        json.dumps(notice_data(portfolio), ensure_ascii=False, indent=2) + "\n",
+        encoding="utf-8", newline="")
+
+
+# Fictional, plainly anonymised parties for notice_data.json: 张某甲, 王某乙, ...
+_SURNAMES = "张王李赵刘陈杨黄周吴"
+_RANKS = "甲乙丙丁戊己庚辛壬癸"
+NOTICE_DEFAULTS: Mapping[str, Any] = {
+    "lender": {"name": "示例农村商业银行"},
+    "branch": {"name": "示例农村商业银行营业部", "phone": "0000-1234567"},
+    "notice_prefix": "CS",
+    "penalty_rate": "5",
+    "acceleration": {"contract_title": "个人借款合同", "clause": "第十二条",
+                     "breached_clause": "第八条", "breach": "未按约定归还到期贷款本息"},
+    "verification": {"findings": ["借款人放款后不久即未按约定还款，经多次催收仍未归还"],
+                     "reply_date": "+15 days"},
+}
+
+
+def notice_data(portfolio: GeneratedPortfolio) -> dict[str, Any]:
+    """notice_data.json: the bank's defaults and each loan's contract and parties
+    (`simulate --notices`, docs/simulation.md). Names are fictional."""
+    loans: dict[str, Any] = {}
+    for index, loan in enumerate(portfolio.loans):
+        year = loan.origination_date.year
+        entry: dict[str, Any] = {
+            "contract_no": f"JK{year}-{loan.loan_id}",
+            "borrower": {"name": _person(index), "address": f"示例市示例区示例路{index + 1}号"},
+        }
+        if loan.facts.get("has_guarantor") == "true":
+            entry["guarantor"] = {"name": _person(index + 3),
+                                  "contract_no": f"BZ{year}-{loan.loan_id}"}
+        loans[loan.loan_id] = entry
+    return {"defaults": NOTICE_DEFAULTS, "loans": loans}
+
+
+def _person(index: int) -> str:
+    return f"{_SURNAMES[index % 10]}某{_RANKS[index // 10 % 10]}"
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:

@@ -46,6 +46,7 @@ from policylang.suggest import closest
 DERIVED_FACTS = (*LEDGER_FACTS, "days_to_limitation", "days_to_guarantee_end")
 MAX_PROBLEMS = 100          # problems listed; the rest are counted ("and N more")
 STEMS = ("loans", "installments", "payments", "events")
+SPLIT_COLUMNS = ("principal_due", "interest_due")    # optional: amount_due split in two
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UNSEEN: Any = object()
 _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
@@ -54,13 +55,17 @@ _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
 @attrs.frozen(slots=True)
 class Installment:
     """One scheduled instalment; `paid_date, amount_paid` when payments are recorded
-    per instalment (the ledger still applies them oldest instalment first)."""
+    per instalment (the ledger still applies them oldest instalment first);
+    `principal_due, interest_due` when the file splits `amount_due` (notices show
+    overdue principal and interest apart: engine/notices/statement.py)."""
 
     number: int
     due_date: date
     amount_due: Decimal
     paid_date: date | None = None
     amount_paid: Decimal | None = None
+    principal_due: Decimal | None = None
+    interest_due: Decimal | None = None
 
 
 @attrs.frozen(slots=True)
@@ -352,18 +357,20 @@ class _Reader:
     def read_installments(self, table: _Table) -> bool:
         if not self.has_columns(table, ("loan_id", "installment_no", "due_date", "amount_due")):
             return False
-        paid_columns = {"paid_date", "amount_paid"} & set(table.columns)
-        if len(paid_columns) == 1:
-            (present,) = paid_columns
-            self.problem(table.file, 1, None, f"has a {present} column but not the other of "
-                         "paid_date, amount_paid; give both or neither")
-            return False
+        for pair in (("paid_date", "amount_paid"), SPLIT_COLUMNS):
+            present = [c for c in pair if c in table.columns]
+            if len(present) == 1:
+                self.problem(table.file, 1, None, f"has a {present[0]} column but not the "
+                             f"other of {', '.join(pair)}; give both or neither")
+                return False
+        split = SPLIT_COLUMNS[0] in table.columns
         seen: dict[tuple[str, int], int] = {}
         for row, draft in self.rows_of_loans(table):
             draft.instalment_rows += 1
             before = len(self.problems)
             number, due = row.whole("installment_no"), row.day("due_date")
             amount, (paid_date, amount_paid) = row.amount("amount_due"), _paid_cells(row, draft)
+            principal, interest = _split_cells(row, amount) if split else (None, None)
             if number is not None and (draft.loan_id, number) in seen:
                 row.bad(f"instalment {number} is already on line {seen[draft.loan_id, number]}")
             if due is not None and draft.origination is not None and due < draft.origination:
@@ -372,7 +379,8 @@ class _Reader:
             if len(self.problems) > before or number is None or due is None or amount is None:
                 continue
             seen[draft.loan_id, number] = row.line
-            draft.installments.append(Installment(number, due, amount, paid_date, amount_paid))
+            draft.installments.append(Installment(number, due, amount, paid_date, amount_paid,
+                                                  principal, interest))
             if paid_date is not None:
                 draft.paid_line = draft.paid_line or row.line
         return True
@@ -550,6 +558,22 @@ def _paid_cells(row: _Row, draft: _Draft) -> tuple[date | None, Decimal | None]:
     day, amount = row.day("paid_date"), row.amount("amount_paid")
     _check_after_origination(row, draft, day)
     return day, amount
+
+
+def _split_cells(row: _Row, amount: Decimal | None) -> tuple[Decimal | None, Decimal | None]:
+    """An instalment's `principal_due, interest_due`: both blank (no split for this
+    instalment), or two amounts that add up to `amount_due`."""
+    cells = row.cells
+    if all(_blank(cells.get(column)) for column in SPLIT_COLUMNS):
+        return None, None
+    principal, interest = (row.amount(column) for column in SPLIT_COLUMNS)
+    if principal is None or interest is None or amount is None:
+        return None, None
+    if principal + interest != amount:
+        row.bad(f"principal_due {principal} + interest_due {interest} is not "
+                f"amount_due {amount}")
+        return None, None
+    return principal, interest
 
 
 def _check_after_origination(row: _Row, draft: _Draft, day: date | None) -> None:

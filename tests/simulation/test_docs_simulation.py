@@ -3,6 +3,7 @@ actions.csv sample and the Python example are run against the bundled example.""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -46,3 +47,30 @@ def test_the_python_example_runs() -> None:
     assert run.returncode == 0, run.stderr
     first = run.stdout.splitlines()[0]
     assert re.fullmatch(r"\d+ loan-days", first)
+
+
+def test_the_notices_example_prints_what_the_page_shows(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = _block("## Notices (`--notices DIR`)", "console").splitlines()
+    command, shown = lines[0], lines[1:]
+    assert command == ("$ policylang simulate policies/retail.policy "
+                       "--notices out/simulation-notices")
+    monkeypatch.chdir(ROOT)
+    folder = tmp_path / "n"
+    assert main(["simulate", "policies/retail.policy", "--notices", str(folder)]) == 0
+    printed = capsys.readouterr().out.replace(str(folder), "out/simulation-notices")
+    assert printed.splitlines() == shown
+    sample = _block("in the order of `actions.csv`:", "text").splitlines()
+    written = (folder / "notices.csv").read_text(encoding="utf-8").splitlines()
+    assert written[:len(sample)] == sample
+
+
+def test_the_notice_data_sample_is_part_of_the_bundled_file() -> None:
+    sample = json.loads(_block("**The notice data file.**", "json"))
+    bundled = json.loads((ROOT / "engine" / "simulation" / "example" / "notice_data.json")
+                         .read_text(encoding="utf-8"))
+    for key, value in sample["defaults"].items():
+        assert bundled["defaults"][key] == value
+    for loan_id, entry in sample["loans"].items():
+        assert bundled["loans"][loan_id] == entry

@@ -5,6 +5,7 @@ data), and the bundled example is exactly what its documented command writes."""
 from __future__ import annotations
 
 import csv
+import json
 import re
 import tempfile
 from collections import defaultdict
@@ -38,7 +39,7 @@ from engine.simulation.generator import (
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = load_schema_facts(SCHEMA_PATH)
-FILES = ("loans.csv", "installments.csv", "payments.csv", "events.csv")
+FILES = ("loans.csv", "installments.csv", "payments.csv", "events.csv", "notice_data.json")
 MONEY = re.compile(r"\d+\.\d{2}")
 START = date(2025, 1, 1)
 Rows = list[dict[str, str]]
@@ -101,18 +102,27 @@ def check_loans(rows: Rows) -> dict[str, date]:
     return {row["loan_id"]: date.fromisoformat(row["origination_date"]) for row in rows}
 
 
-def check_installments(rows: Rows,
-                       loans: Mapping[str, date]) -> dict[str, list[tuple[date, Decimal]]]:
-    assert list(rows[0]) == ["loan_id", "installment_no", "due_date", "amount_due"]
+def check_installments(rows: Rows, loans: Mapping[str, date],
+                       lent: Mapping[str, Decimal]) -> dict[str, list[tuple[date, Decimal]]]:
+    """Well-formed schedules; the principal parts of a loan add up to its principal."""
+    assert list(rows[0]) == ["loan_id", "installment_no", "due_date", "amount_due",
+                             "principal_due", "interest_due"]
     schedules: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
+    principal: dict[str, Decimal] = defaultdict(Decimal)
     for row in rows:
         assert MONEY.fullmatch(row["amount_due"]) and Decimal(row["amount_due"]) > 0
+        assert MONEY.fullmatch(row["principal_due"]) and MONEY.fullmatch(row["interest_due"])
+        assert Decimal(row["principal_due"]) >= 0 and Decimal(row["interest_due"]) > 0
+        assert Decimal(row["principal_due"]) + Decimal(row["interest_due"]) == \
+            Decimal(row["amount_due"])
+        principal[row["loan_id"]] += Decimal(row["principal_due"])
         schedule = schedules[row["loan_id"]]
         assert int(row["installment_no"]) == len(schedule) + 1
         due = date.fromisoformat(row["due_date"])
         assert due > (schedule[-1][0] if schedule else loans[row["loan_id"]])
         schedule.append((due, Decimal(row["amount_due"])))
     assert set(schedules) == set(loans), "every loan has at least one instalment"
+    assert principal == lent
     return schedules
 
 
@@ -141,12 +151,29 @@ def check_events(rows: Rows, loans: Mapping[str, date], end: date) -> None:
         seen.add(key)
 
 
+def check_notice_data(path: Path, loan_rows: Rows) -> None:
+    """A contract and a borrower for every loan, and a guarantor exactly for the loans
+    that have one: what the notices of `simulate --notices` need."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert list(data["loans"]) == [r["loan_id"] for r in loan_rows]
+    contracts = [entry["contract_no"] for entry in data["loans"].values()]
+    assert len(set(contracts)) == len(contracts)
+    for row in loan_rows:
+        entry = data["loans"][row["loan_id"]]
+        assert entry["borrower"]["name"] and entry["borrower"]["address"]
+        assert ("guarantor" in entry) == (row["has_guarantor"] == "true")
+    assert {"lender", "branch", "acceleration", "verification"} <= set(data["defaults"])
+
+
 def check_directory(directory: Path, end: date) -> None:
     """Every file of the simulation input layout is well formed and consistent."""
     for name in FILES:
         assert b"\r" not in (directory / name).read_bytes(), f"{name}: LF line ends"
-    loans = check_loans(read(directory, "loans.csv"))
-    schedules = check_installments(read(directory, "installments.csv"), loans)
+    loan_rows = read(directory, "loans.csv")
+    loans = check_loans(loan_rows)
+    schedules = check_installments(read(directory, "installments.csv"), loans,
+                                   {r["loan_id"]: Decimal(r["principal"]) for r in loan_rows})
+    check_notice_data(directory / "notice_data.json", loan_rows)
     check_payments(read(directory, "payments.csv"), loans, end, schedules)
     events = read(directory, "events.csv")
     assert list(events[0] if events else ["loan_id", "date", "fact", "value"]) == [

@@ -341,6 +341,34 @@ def test_paid_date_and_amount_paid_go_together(tmp_path: Path) -> None:
         "installments.csv:3: loan L1: paid_date is given without amount_paid"]
 
 
+def test_an_instalment_may_be_split_into_principal_and_interest(tmp_path: Path) -> None:
+    installments = """\
+loan_id,installment_no,due_date,amount_due,principal_due,interest_due
+L1,1,2026-01-31,1150.00,1000.00,150.00
+L2,2,2026-03-06,275.50,250.00,25.50
+L2,1,2026-02-04,275.50,,
+"""
+    result = read(tmp_path, {"installments.csv": installments})
+    assert result.problems == []
+    l1, l2 = result.portfolio.loans
+    assert (l1.installments[0].principal_due, l1.installments[0].interest_due) == (
+        Decimal("1000.00"), Decimal("150.00"))
+    assert l2.installments[0].principal_due is None          # blank: this one is not split
+    assert l2.installments[1].interest_due == Decimal("25.50")
+
+
+def test_the_split_must_add_up_and_come_in_pairs(tmp_path: Path) -> None:
+    header = "loan_id,installment_no,due_date,amount_due,principal_due,interest_due\n"
+    rows = FILES["installments.csv"].split("\n", 1)[1].replace(",open", ",100.00,50.00")
+    assert problems(tmp_path, {"installments.csv": header + rows})[0] == (
+        "installments.csv:2: loan L2: principal_due 100.00 + interest_due 50.00 is not "
+        "amount_due 275.50")
+    one = FILES["installments.csv"].replace("status", "principal_due")
+    assert problems(tmp_path, {"installments.csv": one}) == [
+        "installments.csv:1: has a principal_due column but not the other of principal_due, "
+        "interest_due; give both or neither"]
+
+
 # -- stop or skip -------------------------------------------------------------------------
 
 def test_skipping_sets_aside_each_loan_with_a_problem_and_keeps_the_rest(
