@@ -364,3 +364,28 @@ def test_the_chart_and_every_section_draw_in_headless_chromium(tmp_path: Path,
         assert int(cjk.group(1)) >= len(review("zh").timeline.actions) + 4
     else:
         assert int(cjk.group(1)) == 0
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not on PATH (Debian: apt-get "
+                    "install chromium; .ci/run installs it)")
+def test_the_document_prints_to_a_few_a4_pages(tmp_path: Path) -> None:
+    """What compliance signs is the printout: Chromium prints the page (print CSS: no
+    navigation, the chart and each rule kept whole) to a PDF of a handful of A4 pages."""
+    assert CHROMIUM is not None
+    done = doc(RETAIL, "--format", "html", "--lang", "zh")
+    assert done.returncode == 0, done.stderr
+    page = tmp_path / "review.html"
+    page.write_text(done.stdout, encoding="utf-8")
+    pdf = tmp_path / "review.pdf"
+    printed = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                              "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+                              page.as_uri()], capture_output=True, text=True, timeout=120,
+                             check=False)
+    assert printed.returncode == 0 and pdf.is_file(), printed.stderr[-2000:]
+    body = pdf.read_bytes()
+    assert body.startswith(b"%PDF-")
+    pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", body))
+    assert 3 <= pages <= 25, f"{pages} pages"
+    sizes = set(re.findall(rb"/MediaBox\s*\[0 0 (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)\]", body))
+    assert sizes and all(abs(float(w) - 595) < 2 and abs(float(h) - 842) < 2
+                         for w, h in sizes), sizes        # A4 portrait (@page in the CSS)
