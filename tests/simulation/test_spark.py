@@ -66,12 +66,19 @@ def simulate(data: Path, out: Path, *options: str) -> str:
 
 def test_simulate_with_spark_writes_the_columnar_engines_actions_csv(
         spark: Any, data: Path, tmp_path: Path) -> None:
+    """...and the same notices (--notices), the param included."""
     options = ("--from", "2025-02-01", "--param", "letter_interval=10 days")
-    on_spark = simulate(data, tmp_path / "spark", "--engine", "spark", *options)
-    columnar = simulate(data, tmp_path / "columnar", "--engine", "columnar", *options)
+    on_spark = simulate(data, tmp_path / "spark", "--engine", "spark", *options,
+                        "--notices", str(tmp_path / "spark-notices"))
+    columnar = simulate(data, tmp_path / "columnar", "--engine", "columnar", *options,
+                        "--notices", str(tmp_path / "columnar-notices"))
     assert on_spark == columnar
     assert on_spark.count("\n") > 100          # the portfolio does keep the policy busy
     assert "2025-01-31" not in on_spark        # --from holds on the executors too
+    notices = [{p.relative_to(folder): p.read_bytes() for p in folder.rglob("*")
+                if p.is_file()} for folder in (tmp_path / "spark-notices",
+                                               tmp_path / "columnar-notices")]
+    assert notices[0] == notices[1] and len(notices[0]) > 5
 
 
 def test_replay_to_table_writes_the_columnar_engines_actions_as_parquet(
