@@ -33,9 +33,12 @@ class NoticeError(Exception):
 
 
 def make_environment(folder: Path, fmt: str) -> jinja2.Environment:
-    """A Jinja2 environment over `folder` for one output format (html escapes values)."""
+    """A Jinja2 environment over `folder` for one output format (html escapes values).
+    Each template is read once per environment: a run renders with the templates it
+    started with, and a simulation does not look at the files again for every notice."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(folder)),
+        auto_reload=False,
         undefined=jinja2.StrictUndefined,
         autoescape=fmt == "html",
         trim_blocks=True,

@@ -33,7 +33,7 @@ from engine.notices.render import NoticeError, available_templates, make_environ
 from engine.notices.statement import statement_on
 from engine.simulation.history import LoanHistory
 from engine.simulation.loanday import FactPlan
-from engine.simulation.replay import Fed, LoanDay, ReplayResult, replay_loan
+from engine.simulation.replay import Fed, LoanDay, ReplayResult, Window, replay_loan
 
 INDEX = "notices.csv"
 NOT_RENDERED = "not_rendered.csv"
@@ -96,14 +96,15 @@ class NoticesWriter:
 
     def add(self, chunk: ReplayResult) -> None:
         """Render the notices of every loan in `chunk`."""
-        if chunk.end is None:
-            return
         for loan_id, days in chunk.by_loan():
             sending = {d.day: d for d in days if any(_notices(d))}
             if not sending:
                 continue
             loan = self.loans[loan_id]
-            replayed = replay_loan(self.policy, loan, self.plan, chunk.window, end=chunk.end,
+            # From the origination (history facts need every day) to the last notice: the
+            # days after it change nothing before it.
+            first, last = min(sending), max(sending)
+            replayed = replay_loan(self.policy, loan, self.plan, Window(first, last), end=last,
                                    params=self.params, where=self.where, fed=self.fed,
                                    keep_facts=sending.keys())
             for again in replayed:
