@@ -124,8 +124,7 @@ def loan_days(part: CompactDays) -> list[LoanDay]:
     columns = (np.array(part.loan_ids, dtype=object)[part.loan].tolist(),
                dates[part.day - first].tolist(), part.overdue.tolist(),
                _objects([d.actions for d in part.decisions])[part.decision].tolist(),
-               _objects([d.suppressed for d in part.decisions])[part.decision].tolist(),
-               [None] * len(part))
+               _objects([d.suppressed for d in part.decisions])[part.decision].tolist())
     if _SLOTS is None:
         return list(map(LoanDay, *columns))
     days = [_NEW(LoanDay) for _ in range(len(part))]
@@ -141,20 +140,19 @@ def _objects(values: list[Any]) -> np.ndarray:
 
 
 def _slot_setters() -> tuple[Callable[[Any, Any], None], ...] | None:
-    """The slot setters of LoanDay's fields, in constructor order, or None when it is
-    not the plain frozen slots class this relies on. Building millions of LoanDays
+    """The slot setters of LoanDay's five fields, in constructor order, or None when it
+    is not the plain frozen slots class this relies on. Building millions of LoanDays
     through attrs' frozen __init__ costs twice as much as setting the slots column by
     column; the result is the same object (tests compare with ==)."""
-    if tuple(f.name for f in attrs.fields(LoanDay)) != _FIELDS:
+    names = ("loan_id", "day", "overdue", "actions", "suppressed")
+    if tuple(f.name for f in attrs.fields(LoanDay)) != names:
         return None
-    setters = [LoanDay.__dict__.get(name) for name in _FIELDS]
+    setters = [LoanDay.__dict__.get(name) for name in names]
     if not all(isinstance(s, MemberDescriptorType) for s in setters):
         return None
     return tuple(s.__set__ for s in setters)  # type: ignore[union-attr]
 
 
-# LoanDay's fields; `facts` is kept only by the row engine on request (None here).
-_FIELDS = ("loan_id", "day", "overdue", "actions", "suppressed", "facts")
 _NEW = object.__new__
 _SLOTS = _slot_setters()
 

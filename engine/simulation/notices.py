@@ -2,9 +2,12 @@
 
 Stage: beside the other writers of a replay, chunk by chunk. Input: each chunk's
 loan-days; for every `notify TARGET using TEMPLATE` among them, the loan's facts that
-day (its loan replayed again by the row engine, which keeps the facts of the days
-asked for: the engines agree, tests/simulation hold them to it), the account of the
-day (engine/notices/statement.py) and the portfolio's notice data (data.py).
+day, the account of the day (engine/notices/statement.py) and the portfolio's notice
+data (data.py). The facts are those the policy saw: the loan's facts walked forward
+(loanday.LoanCursor) with its history fed by the actions the replay reported, so no
+rule runs twice; when the replay did not report the days before --from, the loan is
+replayed again by the row engine, which keeps the facts of the days asked for (the
+engines agree: tests/simulation hold them to it).
 Output: `DIR/<loan_id>/<date>-<template>[-<target>].<fmt>`, an index `notices.csv`,
 and, with `--on-error skip`, `not_rendered.csv` listing the notices that could not be.
 Must not: leave a notice with a blank (a missing field fails that notice, named);
@@ -22,6 +25,7 @@ import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +36,15 @@ from engine.notices.data import NoticeData
 from engine.notices.render import NoticeError, available_templates, make_environment, render_notice
 from engine.notices.statement import statement_on
 from engine.simulation.history import LoanHistory
-from engine.simulation.loanday import FactPlan
-from engine.simulation.replay import Fed, LoanDay, ReplayResult, Window, replay_loan
+from engine.simulation.loanday import FactPlan, LoanCursor
+from engine.simulation.replay import (
+    Fed,
+    LoanDay,
+    ReplayResult,
+    Window,
+    action_keys,
+    replay_loan,
+)
 
 INDEX = "notices.csv"
 NOT_RENDERED = "not_rendered.csv"
@@ -101,15 +112,39 @@ class NoticesWriter:
             if not sending:
                 continue
             loan = self.loans[loan_id]
-            # From the origination (history facts need every day) to the last notice: the
-            # days after it change nothing before it.
-            first, last = min(sending), max(sending)
-            replayed = replay_loan(self.policy, loan, self.plan, Window(first, last), end=last,
-                                   params=self.params, where=self.where, fed=self.fed,
-                                   keep_facts=sending.keys())
-            for again in replayed:
-                if again.facts is not None:
-                    self._render_day(loan, sending[again.day], again.facts)
+            facts = self._followed(loan, days, sending) or self._replayed(loan, sending)
+            for day, loan_day in sending.items():
+                self._render_day(loan, loan_day, facts[day])
+
+    def _followed(self, loan: LoanHistory, days: list[LoanDay],
+                  sending: Mapping[date, LoanDay]) -> dict[date, Mapping[str, Any]] | None:
+        """The facts of the sending days, walking the loan's facts forward and feeding its
+        history with the actions the replay reported, day by day (no rule is evaluated
+        again), or None when the replay did not report every day from the origination
+        (a run with --from)."""
+        if days[0].day != loan.origination_date:
+            return None
+        kept: dict[date, Mapping[str, Any]] = {}
+        last = max(sending)
+        cursor = LoanCursor(loan, self.plan, last)
+        for (day, facts), reported in zip(cursor, days, strict=False):
+            if day != reported.day:                 # cannot happen: the engines agree
+                return None
+            if day in sending:
+                kept[day] = facts
+            cursor.record(day, action_keys(reported.actions))
+        return kept if len(kept) == len(sending) else None
+
+    def _replayed(self, loan: LoanHistory, sending: Mapping[date, LoanDay]
+                  ) -> dict[date, Mapping[str, Any]]:
+        """The same, replaying the loan again with the row engine, which keeps the facts
+        of the days asked for: from the origination (history facts need every day) to
+        the last notice (the days after it change nothing before it)."""
+        first, last = min(sending), max(sending)
+        kept: dict[date, Mapping[str, Any]] = {day: {} for day in sending}
+        replay_loan(self.policy, loan, self.plan, Window(first, last), end=last,
+                    params=self.params, where=self.where, fed=self.fed, kept_facts=kept)
+        return kept
 
     def _render_day(self, loan: LoanHistory, loan_day: LoanDay,
                     facts: Mapping[str, Any]) -> None:

@@ -10,7 +10,7 @@ order), then date, then the decision's own order, whatever the engine.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -48,8 +48,6 @@ class LoanDay:
     # What `suppress` removed that day (the report counts the guards'); not compared:
     # the Spark engine does not carry it.
     suppressed: tuple[SuppressedAction, ...] = attrs.field(default=(), eq=False)
-    # The day's facts, only on the days a caller asked for (replay_loan's keep_facts).
-    facts: Mapping[str, Any] | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
@@ -90,10 +88,11 @@ def action_keys(actions: Sequence[Action]) -> list[tuple[str, str, str | None]]:
 def replay_loan(policy: CompiledPolicy, loan: LoanHistory, plan: FactPlan, window: Window, *,
                 end: date, params: Mapping[str, Any] | None,
                 where: ValueSlots | None = None, fed: Fed | None = None,
-                keep_facts: Container[date] = ()) -> list[LoanDay]:
+                kept_facts: dict[date, Mapping[str, Any]] | None = None) -> list[LoanDay]:
     """The reported days of one loan, evaluated one by one with the compiled policy.
-    `where` and `fed` may be shared by every loan of a replay (see replay_rows). The
-    days in `keep_facts` carry their facts (the notices of a replay show them)."""
+    `where` and `fed` may be shared by every loan of a replay (see replay_rows). For
+    each day that is a key of `kept_facts`, its value is set to the day's facts (the
+    notices of a replay show them)."""
     cursor = LoanCursor(loan, plan, end)
     start = window.start
     days: list[LoanDay] = []
@@ -121,14 +120,15 @@ def replay_loan(policy: CompiledPolicy, loan: LoanHistory, plan: FactPlan, windo
             record(day, seen[1])
         if after or day >= start:                       # type: ignore[operator]
             after = True
-            value = env[overdue] if facts is None and overdue is not None else \
-                _overdue(facts, cursor)
-            kept = None
-            if keep_facts and day in keep_facts:     # a snapshot: `env` is reused tomorrow
-                kept = dict(facts) if facts is not None else dict(
+            if kept_facts and day in kept_facts:    # a snapshot: `env` is reused tomorrow
+                kept_facts[day] = dict(facts) if facts is not None else dict(
                     zip(where.names, env, strict=False))
-            days.append(LoanDay(loan_id, day, value, decision.actions, decision.suppressed,
-                                kept))
+            if facts is None and overdue is not None:
+                days.append(LoanDay(loan_id, day, env[overdue], decision.actions,
+                                    decision.suppressed))
+            else:
+                days.append(LoanDay(loan_id, day, _overdue(facts, cursor), decision.actions,
+                                    decision.suppressed))
     return days
 
 

@@ -9,8 +9,8 @@ In one process, in turns, the same `policylang simulate policies/retail.policy` 
 without `--notices` (the baseline) and with `--notices DIR` (HTML), `--repeats` times
 each; the figure is the CPU time of the process (tests/perf/benchkit.py), the median
 with its range, the ratio of the two medians, and, for the runs with notices, the
-share spent in the second replay of the loans that send notices (row engine, to
-their last notice) against rendering and writing the files. Nothing is written to
+share spent finding the facts of each notice's day (the loan's facts walked forward,
+fed by the replay's own actions) against rendering and writing the files. Nothing is written to
 the repository; the notices go to a temporary folder.
 """
 
@@ -109,7 +109,7 @@ def main_bench() -> int:
           f"{')' if not options.loans else ''}, {written} notices, "
           f"{options.repeats} repeats, CPU seconds, median [min-max]")
     for name, figures in (("without --notices", base), ("with --notices", full),
-                          ("  second replay", replay), ("  render + write", render)):
+                          ("  facts of the day", replay), ("  render + write", render)):
         print(f"{name:20} {figures['median']:7.2f} [{figures['min']:.2f}-{figures['max']:.2f}]")
     extra = full["median"] - base["median"]
     print(f"ratio {full['median'] / base['median']:.2f}x; {extra:.2f} s more, "
