@@ -62,7 +62,7 @@ def add_parser(sub: Any) -> None:
                           help="the parties of each loan, for --notices (default: "
                                "notice_data.json in the --data folder)")
     simulate.add_argument("--notice-format", dest="notice_format", choices=NOTICE_FORMATS,
-                          default="html", help="html (default) or txt, for --notices")
+                          help="html (default) or txt, for --notices")
     simulate.add_argument("--templates", metavar="DIR",
                           help="the notice templates, for --notices (default: the bundled "
                                "policies/notices/)")
@@ -125,8 +125,9 @@ def run_simulate(args: argparse.Namespace) -> int:
     except ParamError as error:
         _say_param_error(error)
         return EXIT_INVALID
-    if args.start and args.end and args.start > args.end:
-        _err(f"--from {args.start} is after --to {args.end}; nothing was simulated")
+    misused = _misused_options(args)
+    if misused:
+        _err(f"{misused}; nothing was simulated")
         return EXIT_USAGE
     data = Path(args.data) if args.data else example_data()
     if not data.is_dir():
@@ -136,16 +137,9 @@ def run_simulate(args: argparse.Namespace) -> int:
     read = read_history(data, policy.schema, on_error=args.on_error)
     if not _report_reading(read, data, args.on_error):
         return EXIT_INVALID
-    compliance = None
-    if args.compliance:
-        from engine.simulation.compliance import ComplianceError, load_compliance  # noqa: PLC0415
-        try:
-            compliance = load_compliance(args.compliance, policy.schema.actions)
-        except ComplianceError as error:
-            for line in error.problems:
-                _err(line)
-            _err(f"{args.compliance}: nothing was simulated")
-            return EXIT_INVALID
+    compliance = _compliance(args, policy)
+    if isinstance(compliance, int):
+        return compliance
     run = _Run(args, policy, against=against, params=params, read=read, data=data,
                compliance=compliance)
     try:
@@ -282,6 +276,33 @@ class _Run:
             self.notices = None
 
 
+def _compliance(args: argparse.Namespace, policy: CompiledPolicy) -> Any:
+    """The --compliance checks (None without), or the exit code after saying why the
+    file cannot be used."""
+    if not args.compliance:
+        return None
+    from engine.simulation.compliance import ComplianceError, load_compliance  # noqa: PLC0415
+    try:
+        return load_compliance(args.compliance, policy.schema.actions)
+    except ComplianceError as error:
+        for line in error.problems:
+            _err(line)
+        _err(f"{args.compliance}: nothing was simulated")
+        return EXIT_INVALID
+
+
+def _misused_options(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options taken together, if anything (a usage error)."""
+    if args.start and args.end and args.start > args.end:
+        return f"--from {args.start} is after --to {args.end}"
+    stray = [option for option, value in (("--notice-data", args.notice_data),
+                                          ("--notice-format", args.notice_format),
+                                          ("--templates", args.templates)) if value]
+    if stray and not args.notices:
+        return f"{stray[0]} is for the notices of --notices DIR, which is not given"
+    return None
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' * (count != 1)}"
 
@@ -307,7 +328,7 @@ def _notices_writer(args: argparse.Namespace, policy: CompiledPolicy, read: Hist
         notice_data = load_notice_data(source)
         return NoticesWriter(Path(args.notices), policy=policy,
                              loans={loan.loan_id: loan for loan in read.portfolio},
-                             params=params, templates=templates, fmt=args.notice_format,
+                             params=params, templates=templates, fmt=args.notice_format or "html",
                              data=notice_data)
     except NoticeDataError as error:
         _err(f"{error}; nothing was simulated")

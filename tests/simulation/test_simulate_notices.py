@@ -252,3 +252,14 @@ def test_a_template_the_folder_lacks_is_named_once_with_its_count(
                      r"interest_reminder\.j2 in .*; \d+ not rendered", err)
     assert not any(r["template"] == "interest_reminder"
                    for r in rows(tmp_path / "n" / "notices.csv"))
+
+
+@pytest.mark.parametrize("option", [("--notice-data", "x.json"), ("--notice-format", "txt"),
+                                    ("--templates", "policies/notices")])
+def test_a_notice_option_without_notices_is_refused(
+        capsys: pytest.CaptureFixture[str], data: Path, tmp_path: Path,
+        option: tuple[str, str]) -> None:
+    code, out, err = run(capsys, "--data", data, "--out", tmp_path / "out", *option)
+    assert code == 2 and out == ""
+    assert f"{option[0]} is for the notices of --notices DIR, which is not given" in err
+    assert not (tmp_path / "out").exists()
