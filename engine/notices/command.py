@@ -98,12 +98,8 @@ def _read_inputs(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[st
     """(decision, facts, loan), or the exit code after saying what is wrong."""
     from engine.api import compile_checked  # noqa: PLC0415
     from engine.facts import FactsError  # noqa: PLC0415
-    from engine.notices.data import (  # noqa: PLC0415
-        NoticeDataError,
-        amounts_from_facts,
-        resolve_relative_dates,
-    )
-    from engine.notices.loan import BadField, read_date  # noqa: PLC0415
+    from engine.notices.data import resolve_relative_dates  # noqa: PLC0415
+    from engine.notices.loan import BadField, amounts_from_facts, read_date  # noqa: PLC0415
     from engine.params import ParamError  # noqa: PLC0415
     from policylang.commands import load_checked, parse_params  # noqa: PLC0415
     from policylang.inputs import InputError  # noqa: PLC0415
@@ -130,7 +126,7 @@ def _read_inputs(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[st
         issued = loan.get("issue_date")
         if isinstance(issued, str):
             loan = resolve_relative_dates(loan, read_date(issued, "issue_date", "loan file"))
-    except (NoticeDataError, BadField) as error:
+    except BadField as error:
         _err(f"{args.loan}: {error}; no notice was rendered")
         return EXIT_INVALID
     return decision, facts, loan

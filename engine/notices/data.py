@@ -36,7 +36,6 @@ class NoticeData:
 
     defaults: Mapping[str, Any] = attrs.field(factory=dict)
     loans: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
-    source: str = "notice data"
 
     def record(self, loan_id: str, account: Mapping[str, Any]) -> dict[str, Any]:
         """The loan-file object of one notice: defaults, then the loan's entry, then
@@ -70,14 +69,13 @@ def load_notice_data(path: Path) -> NoticeData:
                               '"defaults" and "loans"')
     defaults = _object(data.get("defaults", {}), f'{name}: "defaults"')
     loans = _object(data.get("loans", {}), f'{name}: "loans"')
-    for loan_id, entry in loans.items():
-        _object(entry, f'{name}: loan "{loan_id}"')
-    for where, entry in [("defaults", defaults)] + [(f'loan "{k}"', v) for k, v in loans.items()]:
-        if "notice_numbers" in entry:
+    entries = [('"defaults"', defaults), *((f'loan "{k}"', v) for k, v in loans.items())]
+    for where, entry in entries:
+        if "notice_numbers" in _object(entry, f"{name}: {where}"):
             raise NoticeDataError(
                 f'{name}: {where} has "notice_numbers"; a simulation numbers each notice '
                 "itself (PREFIX-CODE-DATE-CONTRACT), since a fixed number would repeat")
-    return NoticeData(defaults, loans, name)
+    return NoticeData(defaults, loans)
 
 
 def _object(value: Any, where: str) -> dict[str, Any]:
@@ -89,30 +87,6 @@ def _object(value: Any, where: str) -> dict[str, Any]:
 def _kind(value: Any) -> str:
     return {list: "a list", str: "text", bool: "true/false", type(None): "null"}.get(
         type(value), "a number")
-
-
-def amounts_from_facts(loan: Mapping[str, Any], facts: Mapping[str, Any], *,
-                       loan_source: str = "loan file", facts_source: str = "facts file"
-                       ) -> dict[str, Any]:
-    """The loan data with the amounts the decision was made on: an amount field the
-    facts also have (`overdue_amount`, `principal`, ...) is taken from the facts when
-    the loan data leaves it out, and must agree with them when it gives it, so a
-    notice never states an amount other than the one that called for it.
-    Raises NoticeDataError naming both values."""
-    from engine.notices.loan import AMOUNT_FIELDS, read_amount  # noqa: PLC0415
-
-    merged = dict(loan)
-    for name in sorted(AMOUNT_FIELDS & facts.keys()):
-        if facts[name] is None:
-            continue
-        decided = read_amount(facts[name], name, facts_source)
-        if merged.get(name) in (None, ""):
-            merged[name] = decided
-        elif (given := read_amount(merged[name], name, loan_source)) != decided:
-            raise NoticeDataError(
-                f'the {loan_source}\'s "{name}" is {given}, but the {facts_source} gives '
-                f"{decided}: a notice must state the amount the decision was made on")
-    return merged
 
 
 def overlay(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:

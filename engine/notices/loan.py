@@ -4,6 +4,7 @@ Stage: rendering notices, before the template sees any data.
 Input: the parsed JSON object of a loan file (docs/notices.md lists its fields).
 Output: a `Record` whose fields a template reads as `loan.borrower.name`; amounts
 come out as `Decimal`, dates as `datetime.date`.
+`amounts_from_facts` first fills in, or checks, the amounts the facts also hold.
 Must not: hand a template a blank. A field that is absent, null or an empty string
 raises `MissingField` naming its dotted path; a bad amount or date raises
 `BadField`. Both are plain exceptions (not AttributeError or LookupError), so Jinja
@@ -86,6 +87,25 @@ def _typed(value: Any, name: str, path: str, source: str) -> Any:
     if name.endswith("_date") or name == "as_of":
         return read_date(value, path, source)
     return value
+
+
+def amounts_from_facts(loan: Mapping[str, Any], facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The loan file with the amounts the decision was made on: an amount field the
+    facts also have (`overdue_amount`, `principal`, ...) is taken from the facts when
+    the loan file leaves it out, and must agree with them when it gives it, so a notice
+    never states an amount other than the one that called for it (BadField if not)."""
+    merged = dict(loan)
+    for name in sorted(AMOUNT_FIELDS & facts.keys()):
+        if _blank(facts[name]):
+            continue
+        decided = read_amount(facts[name], name, "facts file")
+        if _blank(merged.get(name)):
+            merged[name] = decided
+        elif (given := read_amount(merged[name], name, "loan file")) != decided:
+            raise BadField("loan file", name,
+                           f"is {given}, but the facts file gives {decided}: a notice must "
+                           "state the amount the decision was made on")
+    return merged
 
 
 def read_amount(value: Any, path: str, source: str) -> Decimal:

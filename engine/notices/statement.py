@@ -8,7 +8,8 @@ reads (docs/notices.md), in the same form a loan file gives them.
 Must not: round or use float; disagree with the replay's ledger: the payments of day D
 and earlier count, an instalment is overdue from the day after its due date, and
 payments go to the oldest instalment first (engine/simulation/ledger.py), so
-`overdue_amount` here is the ledger's, which tests/notices check day by day.
+`overdue_amount` here is the ledger's, which tests/simulation/test_statement.py
+checks day by day.
 
 Within one instalment a payment pays the interest first, then the principal (the
 order loan contracts usually agree; docs/notices.md says so). Without the split, the
@@ -42,15 +43,14 @@ def statement_on(loan: LoanHistory, day: date) -> dict[str, Any]:
     overdue_principal = overdue_interest = outstanding_principal = _ZERO
     upcoming = None
     for instalment in owed:
-        if split:
-            interest_paid = min(pool, instalment.interest_due)          # type: ignore[type-var]
-            principal_paid = min(pool - interest_paid, instalment.principal_due)  # type: ignore[type-var]
-            unpaid_interest = instalment.interest_due - interest_paid    # type: ignore[operator]
-            unpaid_principal = instalment.principal_due - principal_paid  # type: ignore[operator]
-        else:
-            unpaid_interest = unpaid_principal = _ZERO
-        unpaid = instalment.amount_due - min(pool, instalment.amount_due)
-        pool -= instalment.amount_due - unpaid
+        paid = min(pool, instalment.amount_due)
+        pool -= paid
+        unpaid = instalment.amount_due - paid
+        unpaid_interest = unpaid_principal = _ZERO
+        if split:                               # the interest is paid first
+            interest = instalment.interest_due or _ZERO
+            unpaid_interest = interest - min(paid, interest)
+            unpaid_principal = unpaid - unpaid_interest
         outstanding_principal += unpaid_principal
         if instalment.due_date < day:
             overdue += unpaid

@@ -34,7 +34,6 @@ td:first-child > code { white-space: nowrap; }
 svg.chart { display: block; max-width: 100%; height: auto; margin: .6em 0; }
 nav a { margin-right: .8em; }
 @page { size: A4; margin: 16mm 14mm; }
-@page { size: A4; margin: 15mm; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10.5pt; } nav { display: none; }
   h2, h3 { break-after: avoid; } .rule, tr, svg.chart { break-inside: avoid; }

@@ -59,7 +59,7 @@ def action_words(schema: Schema, action: nodes.ActionItem, lang: str) -> str:
 
 def action_string_words(schema: Schema, words: str, lang: str) -> str:
     """The same for an action already in `verb target [using template]` form."""
-    label = label_in(schema.actions.get(words.split(" ", 1)[0]), lang)
+    label = _verb_label(schema, words, lang)
     if label is None:
         return words
     return f"{label}（{words}）" if lang == "zh" else f"{label} ({words})"
@@ -70,8 +70,13 @@ def chart_action_words(schema: Schema, words: str, lang: str) -> str:
     lines (`电话催收` / `call borrower using repayment_reminder`), so the axis is no wider
     than the words and two templates of a verb never look alike; the words alone
     without a label."""
-    label = label_in(schema.actions.get(words.split(" ", 1)[0]), lang)
+    label = _verb_label(schema, words, lang)
     return words if label is None else f"{label}\n{words}"
+
+
+def _verb_label(schema: Schema, words: str, lang: str) -> str | None:
+    """The label in `lang` of the verb that `verb target [using template]` starts with."""
+    return label_in(schema.actions.get(words.split(" ", 1)[0]), lang)
 
 
 class Phrases:
